@@ -1,0 +1,214 @@
+//! # Key pair handlers
+//!
+//! Thin, in Nova's controller order: validate → authorize → store/keys → view. Microversion
+//! differences come from `KeypairFeatures` and the schema tables, never from version checks here.
+
+use super::schema::{self, KeypairFeatures};
+use super::view;
+use crate::app::AppState;
+use crate::compute::fault::Fault;
+use crate::compute::microversion::{select, VersionRange};
+use crate::compute::policy::{enforce, KeypairAction};
+use crate::compute::request::ComputeRequest;
+use crate::compute::validation::{validate, Origin};
+use crate::compute::Reply;
+use crate::keys::{self, KeyKind};
+use crate::store::keypairs::{self as store, NewKeypair, Owner};
+use crate::store::StoreError;
+use actix_web::web;
+use serde_json::Value;
+
+/// Runs blocking work (SQLite, RSA generation) off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Fault> + Send + 'static,
+) -> Result<T, Fault> {
+    web::block(f)
+        .await
+        .map_err(|e| Fault::Internal(format!("blocking task failed: {e}")))?
+}
+
+/// The owner a request addresses: `user_id` (from 2.10, empty = caller) or the caller.
+fn target_user(req: &ComputeRequest, f: KeypairFeatures, requested: Option<&str>) -> String {
+    match requested.filter(|u| f.user_id && !u.is_empty()) {
+        Some(u) => u.to_string(),
+        None => req.auth.user_id.clone(),
+    }
+}
+
+fn validate_query(
+    req: &ComputeRequest,
+    table: &[(VersionRange, schema::Schema)],
+) -> Result<(), Fault> {
+    if req.legacy_v2 {
+        return Ok(());
+    }
+    let schema: schema::Schema = select(table, req.version);
+    validate(schema, &req.query_instance(), Origin::Query)?;
+    Ok(())
+}
+
+/// `POST /os-keypairs`
+pub async fn create(
+    state: web::Data<AppState>,
+    req: ComputeRequest,
+    body: Value,
+) -> Result<Reply, Fault> {
+    let f = KeypairFeatures::at(req.version);
+    validate(
+        schema::create_schema_for(req.version, req.legacy_v2),
+        &body,
+        Origin::Body,
+    )?;
+    let kp = &body["keypair"];
+    let mut name = kp["name"].as_str().unwrap_or_default().to_string();
+    if req.legacy_v2 {
+        name = name.trim().to_string();
+    }
+    let kind = match kp.get("type").and_then(Value::as_str) {
+        Some("x509") if f.key_type && !req.legacy_v2 => KeyKind::X509,
+        _ => KeyKind::Ssh,
+    };
+    let public_key = kp
+        .get("public_key")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let user_id = target_user(&req, f, kp.get("user_id").and_then(Value::as_str));
+    enforce(&req.auth, KeypairAction::Create, &user_id)?;
+
+    let limit = state.config.quota_key_pairs;
+    let project_id = req.auth.project_id.clone();
+    let st = state.clone();
+    let (keypair, private_key) = blocking(move || {
+        let owner = Owner::User(&user_id);
+        if let Some(limit) = limit {
+            if st.store.read(|c| store::count(c, owner))? + 1 > limit {
+                return Err(StoreError::LimitReached { limit }.into());
+            }
+        }
+        let (public_key, fingerprint, private_key) = match public_key {
+            Some(pk) => {
+                let fp = keys::fingerprint(kind, &pk)?;
+                (pk, fp, None)
+            }
+            None => {
+                let generated = keys::generate(kind, &user_id, &mut rand::rngs::OsRng)?;
+                (
+                    generated.public_key.clone(),
+                    generated.fingerprint.clone(),
+                    Some(generated.private_key.clone()),
+                )
+            }
+        };
+        let new = NewKeypair {
+            user_id: user_id.clone(),
+            project_id,
+            name: name.clone(),
+            kind,
+            public_key,
+            fingerprint,
+            created_at: chrono::Utc::now().naive_utc(),
+        };
+        match st
+            .store
+            .write(|c| store::create(c, &new, limit.map(|l| (owner, l))))
+        {
+            Ok(kp) => Ok((kp, private_key)),
+            Err(StoreError::Duplicate) => Err(Fault::Conflict(format!(
+                "Key pair '{name}' already exists."
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?;
+    Ok(Reply::json(
+        view::create_status(f),
+        &view::create(f, &keypair, private_key.as_deref()),
+    ))
+}
+
+/// `GET /os-keypairs`
+pub async fn index(state: web::Data<AppState>, req: ComputeRequest) -> Result<Reply, Fault> {
+    let f = KeypairFeatures::at(req.version);
+    validate_query(&req, schema::INDEX_QUERY)?;
+    let user_id = target_user(&req, f, req.first("user_id"));
+    enforce(&req.auth, KeypairAction::Index, &user_id)?;
+    let max = state.config.max_limit;
+    let (marker, page_size) = if f.paging {
+        let limit = req
+            .last("limit")
+            .map(|l| l.parse::<u64>().unwrap_or(u64::MAX));
+        let size = limit.map(|l| l.min(u64::from(max)) as u32).unwrap_or(max);
+        (req.last("marker").map(str::to_string), Some(size))
+    } else {
+        (None, None)
+    };
+    let st = state.clone();
+    let items = blocking(move || {
+        st.store
+            .read(|c| store::list(c, Owner::User(&user_id), marker.as_deref(), page_size))
+            .map_err(|e| match e {
+                StoreError::MarkerNotFound => Fault::BadRequest(format!(
+                    "Marker {} could not be found.",
+                    marker.as_deref().unwrap_or_default()
+                )),
+                other => other.into(),
+            })
+    })
+    .await?;
+    Ok(Reply::json(
+        actix_web::http::StatusCode::OK,
+        &view::index(f, &req, &items, page_size),
+    ))
+}
+
+/// `GET /os-keypairs/{name}`
+pub async fn show(
+    state: web::Data<AppState>,
+    req: ComputeRequest,
+    name: String,
+) -> Result<Reply, Fault> {
+    let f = KeypairFeatures::at(req.version);
+    validate_query(&req, schema::MEMBER_QUERY)?;
+    let user_id = target_user(&req, f, req.first("user_id"));
+    enforce(&req.auth, KeypairAction::Show, &user_id)?;
+    let st = state.clone();
+    let found = blocking(move || {
+        match st
+            .store
+            .read(|c| store::get(c, Owner::User(&user_id), &name))?
+        {
+            Some(kp) => Ok(kp),
+            None => Err(Fault::keypair_not_found(&name, &user_id)),
+        }
+    })
+    .await?;
+    Ok(Reply::json(
+        actix_web::http::StatusCode::OK,
+        &view::show(f, &found),
+    ))
+}
+
+/// `DELETE /os-keypairs/{name}`
+pub async fn delete(
+    state: web::Data<AppState>,
+    req: ComputeRequest,
+    name: String,
+) -> Result<Reply, Fault> {
+    let f = KeypairFeatures::at(req.version);
+    validate_query(&req, schema::MEMBER_QUERY)?;
+    let user_id = target_user(&req, f, req.first("user_id"));
+    enforce(&req.auth, KeypairAction::Delete, &user_id)?;
+    let st = state.clone();
+    blocking(move || {
+        match st
+            .store
+            .write(|c| store::delete(c, Owner::User(&user_id), &name))
+        {
+            Ok(()) => Ok(()),
+            Err(StoreError::NotFound) => Err(Fault::keypair_not_found(&name, &user_id)),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?;
+    Ok(Reply::empty(view::delete_status(f)))
+}

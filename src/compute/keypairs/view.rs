@@ -1,0 +1,132 @@
+//! # Key pair views
+//!
+//! Mirrors nova/api/openstack/compute/views/keypairs.py: field sets and *key order* per
+//! microversion, success status codes, and the `keypairs_links` paging rule.
+
+use super::schema::KeypairFeatures;
+use crate::compute::request::{urlencode, ComputeRequest};
+use crate::keys::KeyKind;
+use crate::store::keypairs::Keypair;
+use actix_web::http::StatusCode;
+use serde_json::{json, Map, Value};
+
+fn kind_name(kind: KeyKind) -> &'static str {
+    match kind {
+        KeyKind::Ssh => "ssh",
+        KeyKind::X509 => "x509",
+    }
+}
+
+/// `{"keypair": {...}}` for a create; `private_key` only for a generated key.
+pub fn create(f: KeypairFeatures, kp: &Keypair, private_key: Option<&str>) -> Value {
+    let mut m = Map::new();
+    if let Some(pk) = private_key {
+        m.insert("private_key".into(), json!(pk));
+    }
+    if f.key_type {
+        m.insert("type".into(), json!(kind_name(kp.kind)));
+    }
+    m.insert("name".into(), json!(kp.name));
+    m.insert("public_key".into(), json!(kp.public_key));
+    m.insert("fingerprint".into(), json!(kp.fingerprint));
+    m.insert("user_id".into(), json!(kp.user_id));
+    json!({ "keypair": m })
+}
+
+/// `{"keypair": {...}}` for a show.
+pub fn show(f: KeypairFeatures, kp: &Keypair) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(kp.name));
+    m.insert("public_key".into(), json!(kp.public_key));
+    m.insert("fingerprint".into(), json!(kp.fingerprint));
+    m.insert("user_id".into(), json!(kp.user_id));
+    m.insert(
+        "created_at".into(),
+        json!(kp.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()),
+    );
+    m.insert("deleted".into(), json!(false));
+    m.insert("deleted_at".into(), Value::Null);
+    m.insert("id".into(), json!(kp.id));
+    m.insert("updated_at".into(), Value::Null);
+    if f.key_type {
+        m.insert("type".into(), json!(kind_name(kp.kind)));
+    }
+    json!({ "keypair": m })
+}
+
+/// `{"keypairs": [...], ["keypairs_links": [...]]}`; `page_size` is the effective limit when
+/// paging applies.
+pub fn index(
+    f: KeypairFeatures,
+    req: &ComputeRequest,
+    items: &[Keypair],
+    page_size: Option<u32>,
+) -> Value {
+    let list: Vec<Value> = items
+        .iter()
+        .map(|kp| {
+            let mut m = Map::new();
+            m.insert("name".into(), json!(kp.name));
+            m.insert("public_key".into(), json!(kp.public_key));
+            m.insert("fingerprint".into(), json!(kp.fingerprint));
+            if f.key_type {
+                m.insert("type".into(), json!(kind_name(kp.kind)));
+            }
+            json!({ "keypair": m })
+        })
+        .collect();
+    let mut body = Map::new();
+    body.insert("keypairs".into(), Value::Array(list));
+    if let (true, Some(size), Some(last)) = (f.paging, page_size, items.last()) {
+        if size != 0 && items.len() == size as usize {
+            body.insert(
+                "keypairs_links".into(),
+                json!([{"rel": "next", "href": next_link(req, &last.name)}]),
+            );
+        }
+    }
+    Value::Object(body)
+}
+
+/// Nova's `_get_next_link`: sorted query (last duplicate wins, first position kept), `marker`
+/// replaced in place or appended, project id only if it appears in the request URL.
+fn next_link(req: &ComputeRequest, marker: &str) -> String {
+    let mut sorted = req.query.clone();
+    sorted.sort();
+    let mut params: Vec<(String, String)> = Vec::new();
+    for (k, v) in sorted {
+        match params.iter_mut().find(|(pk, _)| *pk == k) {
+            Some(slot) => slot.1 = v,
+            None => params.push((k, v)),
+        }
+    }
+    match params.iter_mut().find(|(k, _)| k == "marker") {
+        Some(slot) => slot.1 = marker.to_string(),
+        None => params.push(("marker".into(), marker.to_string())),
+    }
+    let project = &req.auth.project_id;
+    let mut url = req.application_url.trim_end_matches('/').to_string();
+    if !project.is_empty() && req.full_url.contains(project.as_str()) {
+        url.push('/');
+        url.push_str(project.trim_matches('/'));
+    }
+    format!("{url}/os-keypairs?{}", urlencode(&params))
+}
+
+/// 200 below 2.2, 201 from 2.2.
+pub fn create_status(f: KeypairFeatures) -> StatusCode {
+    if f.key_type {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// 202 below 2.2, 204 from 2.2.
+pub fn delete_status(f: KeypairFeatures) -> StatusCode {
+    if f.key_type {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::ACCEPTED
+    }
+}

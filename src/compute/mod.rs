@@ -1,0 +1,420 @@
+//! # The compute (Nova) API subset
+//!
+//! One dispatcher reproduces Nova's WSGI pipeline order (api-paste.ini + wsgi.py): request id →
+//! size limit → auth → routing (plain webob 404s) → microversion → media type → body → URL
+//! project id → controller → version headers. Routes live in `route()`; controllers per resource.
+
+pub mod fault;
+pub mod keypairs;
+pub mod microversion;
+pub mod policy;
+pub mod pyrepr;
+pub mod request;
+pub mod validation;
+pub mod versions;
+
+use crate::app::AppState;
+use crate::auth::{noauth_context, AuthContext, AuthMode};
+use crate::pyjson;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use fault::{Fault, WebobError};
+use futures_util::StreamExt;
+use microversion::{negotiate, Microversion, VersionError};
+use request::{content_type_ok, parse_body, ComputeRequest};
+use serde_json::Value;
+
+/// oslo.middleware sizelimit's default `max_request_body_size`.
+pub const MAX_BODY: usize = 114_688;
+
+/// A successful controller answer (faults are `Fault`).
+pub struct Reply {
+    status: StatusCode,
+    body: Option<Vec<u8>>,
+}
+
+impl Reply {
+    pub fn json(status: StatusCode, value: &Value) -> Reply {
+        Reply {
+            status,
+            body: Some(pyjson::to_vec(value)),
+        }
+    }
+    /// An empty body that still says `application/json` (Nova's 202/204).
+    pub fn empty(status: StatusCode) -> Reply {
+        Reply { status, body: None }
+    }
+    fn response(self) -> HttpResponse {
+        let mut r = HttpResponse::build(self.status);
+        r.insert_header(("Content-Type", "application/json"));
+        match self.body {
+            Some(body) => r.body(body),
+            None => r.insert_header(("Content-Length", "0")).finish(),
+        }
+    }
+}
+
+/// Where the compute API is mounted on its listener ("" or "/compute").
+#[derive(Clone)]
+pub struct ComputeMount(pub String);
+
+/// Mounts the compute API (everything goes through `dispatch`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.default_service(web::to(dispatch));
+}
+
+enum Route {
+    KeypairIndex,
+    KeypairCreate,
+    KeypairShow(String),
+    KeypairDelete(String),
+}
+
+/// Matches `[/{project_id}]/os-keypairs[/{name}]` like Nova's Routes mapper (exact, no
+/// trailing slash, only the mapped methods).
+fn route(method: &Method, segments: &[&str]) -> Option<(Option<String>, Route)> {
+    let is_project = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase() || b == b'-')
+    };
+    let (project, rest) = match segments {
+        [first, rest @ ..] if *first != "os-keypairs" && is_project(first) => {
+            (Some(first.to_string()), rest)
+        }
+        _ => (None, segments),
+    };
+    let route = match (method, rest) {
+        (&Method::GET, ["os-keypairs"]) => Route::KeypairIndex,
+        (&Method::POST, ["os-keypairs"]) => Route::KeypairCreate,
+        (&Method::GET, ["os-keypairs", name]) if !name.is_empty() => {
+            Route::KeypairShow(name.to_string())
+        }
+        (&Method::DELETE, ["os-keypairs", name]) if !name.is_empty() => {
+            Route::KeypairDelete(name.to_string())
+        }
+        _ => return None,
+    };
+    Some((project, route))
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+fn new_request_id() -> String {
+    format!("req-{}", uuid::Uuid::new_v4())
+}
+
+fn stamp_request_id(resp: &mut HttpResponse, rid: &str) {
+    if let Ok(v) = HeaderValue::from_str(rid) {
+        resp.headers_mut()
+            .insert(HeaderName::from_static("x-openstack-request-id"), v.clone());
+        resp.headers_mut()
+            .insert(HeaderName::from_static("x-compute-request-id"), v);
+    }
+}
+
+fn stamp_version(resp: &mut HttpResponse, version: Microversion) {
+    let h = resp.headers_mut();
+    let v = version.to_string();
+    h.insert(
+        HeaderName::from_static("openstack-api-version"),
+        HeaderValue::from_str(&format!("compute {v}")).expect("ascii"),
+    );
+    h.insert(
+        HeaderName::from_static("x-openstack-nova-api-version"),
+        HeaderValue::from_str(&v).expect("ascii"),
+    );
+    h.append(
+        actix_web::http::header::VARY,
+        HeaderValue::from_static("OpenStack-API-Version"),
+    );
+    h.append(
+        actix_web::http::header::VARY,
+        HeaderValue::from_static("X-OpenStack-Nova-API-Version"),
+    );
+}
+
+/// `scheme://host[:port]` plus the mount prefix, or the configured public URL.
+fn base_url(state: &AppState, req: &HttpRequest, mount: &str) -> String {
+    if let Some(url) = &state.config.public_compute_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let info = req.connection_info();
+    format!("{}://{}{}", info.scheme(), info.host(), mount)
+}
+
+/// Reads the body, refusing more than `MAX_BODY` bytes without buffering them.
+async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, WebobError> {
+    if let Some(len) = header(req, "content-length").and_then(|l| l.trim().parse::<u64>().ok()) {
+        if len > MAX_BODY as u64 {
+            return Err(WebobError::TooLarge);
+        }
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| WebobError::TooLarge)?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(WebobError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn authenticate(state: &AppState, req: &HttpRequest) -> Option<AuthContext> {
+    match state.config.auth {
+        AuthMode::Noauth => noauth_context(|name| header(req, name).map(str::to_string)),
+        AuthMode::Keystone => {
+            header(req, "x-auth-token").and_then(|t| state.identity.authenticate(t))
+        }
+    }
+}
+
+fn unauthorized(state: &AppState, req: &HttpRequest) -> HttpResponse {
+    match state.config.auth {
+        AuthMode::Noauth => {
+            WebobError::Unauthorized.response(header(req, "accept"), req.method() == Method::HEAD)
+        }
+        AuthMode::Keystone => state.identity.unauthorized_response(req),
+    }
+}
+
+async fn dispatch(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    mount: web::Data<ComputeMount>,
+) -> HttpResponse {
+    let raw_path = req
+        .path()
+        .strip_prefix(mount.0.as_str())
+        .unwrap_or(req.path());
+    let decoded = percent_encoding::percent_decode_str(raw_path)
+        .decode_utf8_lossy()
+        .into_owned();
+    let mut path = decoded.clone();
+    while path.contains("//") {
+        path = path.replace("//", "/");
+    }
+    let base = base_url(&state, &req, &mount.0);
+    let accept = header(&req, "accept").map(str::to_string);
+    let is_head = req.method() == Method::HEAD;
+
+    if req.method() == Method::OPTIONS {
+        // Answered by the CORS middleware in front of everything else.
+        return HttpResponse::Ok()
+            .insert_header(("Content-Length", "0"))
+            .finish();
+    }
+    let (api, rest) = if path == "/" || path.is_empty() {
+        return json_response(StatusCode::OK, &versions::root(&base));
+    } else if let Some(rest) = path.strip_prefix("/v2.1") {
+        ("v2.1", rest)
+    } else if let Some(rest) = path.strip_prefix("/v2") {
+        ("v2", rest)
+    } else {
+        return json_response(
+            StatusCode::MULTIPLE_CHOICES,
+            &versions::choices(&base, &path),
+        );
+    };
+    if !rest.is_empty() && !rest.starts_with('/') {
+        // e.g. /v2.10: not one of our APIs
+        return json_response(
+            StatusCode::MULTIPLE_CHOICES,
+            &versions::choices(&base, &path),
+        );
+    }
+    let rid = new_request_id();
+    let legacy = api == "v2";
+    let mut resp = if rest.is_empty() || rest == "/" {
+        version_document(&req, &base, legacy)
+    } else {
+        api_request(
+            &req,
+            payload,
+            &state,
+            &base,
+            api,
+            rest,
+            legacy,
+            accept.as_deref(),
+            is_head,
+        )
+        .await
+    };
+    stamp_request_id(&mut resp, &rid);
+    resp
+}
+
+fn json_response(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(pyjson::to_vec(body))
+}
+
+fn version_document(req: &HttpRequest, base: &str, legacy: bool) -> HttpResponse {
+    if legacy {
+        return json_response(StatusCode::OK, &versions::v20_document(base));
+    }
+    match negotiate(req.headers()) {
+        Ok(version) => {
+            let mut resp = json_response(StatusCode::OK, &versions::v21_document(base));
+            stamp_version(&mut resp, version);
+            resp
+        }
+        Err(e) => version_fault(e),
+    }
+}
+
+fn version_fault(e: VersionError) -> HttpResponse {
+    let echoed = match &e {
+        VersionError::Unsupported(v) => Some(*v),
+        VersionError::Malformed(_) => None,
+    };
+    let mut resp = Fault::from(e).response();
+    if let Some(v) = echoed {
+        stamp_version(&mut resp, v);
+    }
+    resp
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn api_request(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &web::Data<AppState>,
+    base: &str,
+    api: &str,
+    rest: &str,
+    legacy: bool,
+    accept: Option<&str>,
+    is_head: bool,
+) -> HttpResponse {
+    let body = match read_body(req, payload).await {
+        Ok(body) => body,
+        Err(e) => return e.response(accept, is_head),
+    };
+    let Some(auth) = authenticate(state, req) else {
+        return unauthorized(state, req);
+    };
+    let segments: Vec<&str> = rest[1..].split('/').collect();
+    let Some((url_project, route)) = route(req.method(), &segments) else {
+        return WebobError::NotFound.response(accept, is_head);
+    };
+    let version = if legacy {
+        Microversion::MIN
+    } else {
+        match negotiate(req.headers()) {
+            Ok(v) => v,
+            Err(e) => return version_fault(e),
+        }
+    };
+    let outcome = controller(
+        req,
+        state,
+        base,
+        api,
+        &body,
+        auth,
+        version,
+        legacy,
+        url_project,
+        route,
+    )
+    .await;
+    let mut resp = match outcome {
+        Ok(reply) => reply.response(),
+        Err(fault) => fault.response(),
+    };
+    if !legacy {
+        stamp_version(&mut resp, version);
+    }
+    resp
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn controller(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    base: &str,
+    api: &str,
+    body: &[u8],
+    auth: AuthContext,
+    version: Microversion,
+    legacy: bool,
+    url_project: Option<String>,
+    route: Route,
+) -> Result<Reply, Fault> {
+    if !content_type_ok(header(req, "content-type")) {
+        return Err(Fault::UnsupportedMediaType);
+    }
+    let parsed = match route {
+        Route::KeypairCreate => Some(parse_body(body)?),
+        _ => None,
+    };
+    if let Some(p) = &url_project {
+        if *p != auth.project_id {
+            return Err(Fault::BadRequest(format!(
+                "Malformed request URL: URL's project_id '{p}' doesn't match Context's project_id '{}'",
+                auth.project_id
+            )));
+        }
+    }
+    let query: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect();
+    let full_url = if req.query_string().is_empty() {
+        format!("{base}{}", req.path())
+    } else {
+        format!("{base}{}?{}", req.path(), req.query_string())
+    };
+    let creq = ComputeRequest {
+        auth,
+        version,
+        legacy_v2: legacy,
+        query,
+        application_url: format!("{base}/{api}"),
+        full_url,
+    };
+    let state = state.clone();
+    match route {
+        Route::KeypairIndex => keypairs::handlers::index(state, creq).await,
+        Route::KeypairCreate => {
+            keypairs::handlers::create(state, creq, parsed.unwrap_or(Value::Null)).await
+        }
+        Route::KeypairShow(name) => keypairs::handlers::show(state, creq, name).await,
+        Route::KeypairDelete(name) => keypairs::handlers::delete(state, creq, name).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_like_nova() {
+        let r =
+            |m: Method, p: &str| route(&m, &p.split('/').collect::<Vec<_>>()).map(|(proj, _)| proj);
+        assert_eq!(r(Method::GET, "os-keypairs"), Some(None));
+        assert_eq!(
+            r(Method::GET, "0123abcd/os-keypairs"),
+            Some(Some("0123abcd".into()))
+        );
+        assert!(
+            r(Method::GET, "alice/os-keypairs").is_none(),
+            "project ids are [0-9a-f-]+"
+        );
+        assert!(
+            r(Method::GET, "os-keypairs/").is_none(),
+            "no trailing slash"
+        );
+        assert!(r(Method::PUT, "os-keypairs/x").is_none());
+        assert!(r(Method::DELETE, "os-keypairs").is_none());
+        assert!(r(Method::HEAD, "os-keypairs").is_none());
+        assert!(r(Method::GET, "os-keypairs/a.b@c d").is_some());
+    }
+}

@@ -1,0 +1,259 @@
+//! # Settings
+//!
+//! Layers, lowest first: built-in defaults < config file (TOML, `--config` / `NOVAKEYS_CONFIG`)
+//! < `NOVAKEYS_*` environment < command-line flags. clap merges the last two (a flag beats its
+//! env var); the file fills whatever both left unset.
+
+use crate::auth::AuthMode;
+use crate::store::Durability;
+use clap::Args;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Whether key pairs belong to a user (Nova) or are shared by a project's members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum KeypairScope {
+    User,
+    Project,
+}
+
+/// `serve` flags; every one also reads `NOVAKEYS_<NAME>`.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ServeArgs {
+    /// Config file (TOML) with any of the settings below, in snake_case.
+    #[arg(long, env = "NOVAKEYS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Compute (Nova) listener, ADDR:PORT; port 0 picks a free port. [default: 127.0.0.1:8774]
+    #[arg(long, env = "NOVAKEYS_COMPUTE_BIND")]
+    pub compute_bind: Option<SocketAddr>,
+    /// Identity (Keystone) listener, ADDR:PORT; port 0 picks a free port. [default: 127.0.0.1:5000]
+    #[arg(long, env = "NOVAKEYS_IDENTITY_BIND")]
+    pub identity_bind: Option<SocketAddr>,
+    /// SQLite database file, or `:memory:`. [default: $XDG_DATA_HOME/novakeys/novakeys.db]
+    #[arg(long, env = "NOVAKEYS_DB")]
+    pub db: Option<String>,
+    /// How the compute API authenticates: keystone tokens, or noauth headers.
+    #[arg(long, env = "NOVAKEYS_AUTH", value_enum)]
+    pub auth: Option<AuthMode>,
+    /// Commit durability: normal (survives process crashes) or full (survives power loss).
+    #[arg(long, env = "NOVAKEYS_DURABILITY", value_enum)]
+    pub durability: Option<Durability>,
+    /// Key pairs per user (`[quota] key_pairs`); -1 = unlimited. [default: 100]
+    #[arg(long, env = "NOVAKEYS_QUOTA_KEY_PAIRS", allow_hyphen_values = true)]
+    pub quota_key_pairs: Option<i64>,
+    /// Largest page the list API returns (`[api] max_limit`). [default: 1000]
+    #[arg(long, env = "NOVAKEYS_MAX_LIMIT")]
+    pub max_limit: Option<u32>,
+    /// Key pair ownership: user (Nova's rule) or project (shared by the project's members).
+    #[arg(long, env = "NOVAKEYS_KEYPAIR_SCOPE", value_enum)]
+    pub keypair_scope: Option<KeypairScope>,
+    /// Bootstrap fixtures (YAML). [default: the built-in fixtures/default.yaml]
+    #[arg(long, env = "NOVAKEYS_FIXTURES")]
+    pub fixtures: Option<PathBuf>,
+    /// Token lifetime in seconds. [default: 3600]
+    #[arg(long, env = "NOVAKEYS_TOKEN_EXPIRATION")]
+    pub token_expiration: Option<u64>,
+    /// Password hash cost (bcrypt, 4..=31); low values make test logins fast. [default: 4]
+    #[arg(long, env = "NOVAKEYS_PASSWORD_HASH_COST")]
+    pub password_hash_cost: Option<u32>,
+    /// Region name in the catalog. [default: RegionOne]
+    #[arg(long, env = "NOVAKEYS_REGION")]
+    pub region: Option<String>,
+    /// Base URL clients should use for the identity API (when reached under another name).
+    #[arg(long, env = "NOVAKEYS_PUBLIC_IDENTITY_URL")]
+    pub public_identity_url: Option<String>,
+    /// Base URL clients should use for the compute API (when reached under another name).
+    #[arg(long, env = "NOVAKEYS_PUBLIC_COMPUTE_URL")]
+    pub public_compute_url: Option<String>,
+    /// Serve both APIs on this one ADDR:PORT under /identity and /compute (DevStack style).
+    #[arg(long, env = "NOVAKEYS_SINGLE_PORT")]
+    pub single_port: Option<SocketAddr>,
+    /// Graceful shutdown grace period in seconds. [default: 10]
+    #[arg(long, env = "NOVAKEYS_SHUTDOWN_GRACE")]
+    pub shutdown_grace: Option<u64>,
+}
+
+/// The same settings as read from a config file.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    compute_bind: Option<SocketAddr>,
+    identity_bind: Option<SocketAddr>,
+    db: Option<String>,
+    auth: Option<AuthMode>,
+    durability: Option<Durability>,
+    quota_key_pairs: Option<i64>,
+    max_limit: Option<u32>,
+    keypair_scope: Option<KeypairScope>,
+    fixtures: Option<PathBuf>,
+    token_expiration: Option<u64>,
+    password_hash_cost: Option<u32>,
+    region: Option<String>,
+    public_identity_url: Option<String>,
+    public_compute_url: Option<String>,
+    single_port: Option<SocketAddr>,
+    shutdown_grace: Option<u64>,
+}
+
+/// Effective settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub compute_bind: SocketAddr,
+    pub identity_bind: SocketAddr,
+    pub db: String,
+    pub auth: AuthMode,
+    pub durability: Durability,
+    /// `None` = unlimited.
+    pub quota_key_pairs: Option<i64>,
+    pub max_limit: u32,
+    pub keypair_scope: KeypairScope,
+    pub fixtures: Option<PathBuf>,
+    pub token_expiration: u64,
+    pub password_hash_cost: u32,
+    pub region: String,
+    pub public_identity_url: Option<String>,
+    pub public_compute_url: Option<String>,
+    pub single_port: Option<SocketAddr>,
+    pub shutdown_grace: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            compute_bind: "127.0.0.1:8774".parse().expect("valid address"),
+            identity_bind: "127.0.0.1:5000".parse().expect("valid address"),
+            db: default_db_path(),
+            auth: AuthMode::Keystone,
+            durability: Durability::Normal,
+            quota_key_pairs: Some(100),
+            max_limit: 1000,
+            keypair_scope: KeypairScope::User,
+            fixtures: None,
+            token_expiration: 3600,
+            password_hash_cost: 4,
+            region: "RegionOne".into(),
+            public_identity_url: None,
+            public_compute_url: None,
+            single_port: None,
+            shutdown_grace: 10,
+        }
+    }
+}
+
+/// `$XDG_DATA_HOME/novakeys/novakeys.db`, else `~/.local/share/novakeys/novakeys.db`.
+pub fn default_db_path() -> String {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("novakeys")
+        .join("novakeys.db")
+        .to_string_lossy()
+        .into_owned()
+}
+
+impl Config {
+    /// Merges flags/env over the config file over the defaults.
+    pub fn load(args: &ServeArgs) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read config file {}: {e}", path.display())
+                })?;
+                toml::from_str::<FileSettings>(&text)
+                    .map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display()))?
+            }
+            None => FileSettings::default(),
+        };
+        let d = Config::default();
+        let quota = args
+            .quota_key_pairs
+            .or(file.quota_key_pairs)
+            .or(d.quota_key_pairs);
+        let cost = args
+            .password_hash_cost
+            .or(file.password_hash_cost)
+            .unwrap_or(d.password_hash_cost);
+        if !(4..=31).contains(&cost) {
+            anyhow::bail!("password_hash_cost must be between 4 and 31, not {cost}");
+        }
+        Ok(Config {
+            compute_bind: args
+                .compute_bind
+                .or(file.compute_bind)
+                .unwrap_or(d.compute_bind),
+            identity_bind: args
+                .identity_bind
+                .or(file.identity_bind)
+                .unwrap_or(d.identity_bind),
+            db: args.db.clone().or(file.db).unwrap_or(d.db),
+            auth: args.auth.or(file.auth).unwrap_or(d.auth),
+            durability: args.durability.or(file.durability).unwrap_or(d.durability),
+            quota_key_pairs: quota.filter(|q| *q >= 0),
+            max_limit: args.max_limit.or(file.max_limit).unwrap_or(d.max_limit),
+            keypair_scope: args
+                .keypair_scope
+                .or(file.keypair_scope)
+                .unwrap_or(d.keypair_scope),
+            fixtures: args.fixtures.clone().or(file.fixtures),
+            token_expiration: args
+                .token_expiration
+                .or(file.token_expiration)
+                .unwrap_or(d.token_expiration),
+            password_hash_cost: cost,
+            region: args.region.clone().or(file.region).unwrap_or(d.region),
+            public_identity_url: args
+                .public_identity_url
+                .clone()
+                .or(file.public_identity_url),
+            public_compute_url: args.public_compute_url.clone().or(file.public_compute_url),
+            single_port: args.single_port.or(file.single_port),
+            shutdown_grace: args
+                .shutdown_grace
+                .or(file.shutdown_grace)
+                .unwrap_or(d.shutdown_grace),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beat_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nk.toml");
+        std::fs::write(
+            &path,
+            "db = \"/tmp/file.db\"\nquota_key_pairs = -1\nmax_limit = 5\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            max_limit: Some(7),
+            ..Default::default()
+        };
+        let c = Config::load(&args).unwrap();
+        assert_eq!(c.db, "/tmp/file.db");
+        assert_eq!(c.quota_key_pairs, None, "-1 means unlimited");
+        assert_eq!(c.max_limit, 7);
+        assert_eq!(c.compute_bind.port(), 8774);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nk.toml");
+        std::fs::write(&path, "colour = 1\n").unwrap();
+        let err = Config::load(&ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+}

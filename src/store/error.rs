@@ -1,0 +1,25 @@
+//! Store errors: what went wrong in terms of the data, never of any API's wire format.
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A record with the same natural key already exists.
+    #[error("already exists")]
+    Duplicate,
+    /// The addressed record does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The owner already holds as many records as the limit allows.
+    #[error("limit of {limit} reached")]
+    LimitReached { limit: i64 },
+    /// A paging marker names no record of the owner.
+    #[error("marker not found")]
+    MarkerNotFound,
+    /// The database file is not a novakeys database, or newer than this binary.
+    #[error("incompatible database: {0}")]
+    Incompatible(String),
+    #[error("i/o: {0}")]
+    Io(String),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}

@@ -1,0 +1,293 @@
+//! # Key pairs
+//!
+//! Owned by a user (unique per user and name, as in Nova), remembered with the project they
+//! were created in. Only public material is stored: private keys never reach this module.
+
+use super::StoreError;
+use crate::keys::KeyKind;
+use chrono::NaiveDateTime;
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+/// A stored key pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keypair {
+    pub id: i64,
+    pub user_id: String,
+    pub project_id: String,
+    pub name: String,
+    pub kind: KeyKind,
+    pub public_key: String,
+    pub fingerprint: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// What a new key pair is made of.
+#[derive(Debug, Clone)]
+pub struct NewKeypair {
+    pub user_id: String,
+    pub project_id: String,
+    pub name: String,
+    pub kind: KeyKind,
+    pub public_key: String,
+    pub fingerprint: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Who a lookup is for: a user's own key pairs, or (shared scope) a project's.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner<'a> {
+    User(&'a str),
+    Project(&'a str),
+}
+
+impl Owner<'_> {
+    fn column(&self) -> &'static str {
+        match self {
+            Owner::User(_) => "user_id",
+            Owner::Project(_) => "project_id",
+        }
+    }
+    fn value(&self) -> &str {
+        match self {
+            Owner::User(v) | Owner::Project(v) => v,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, user_id, project_id, name, kind, public_key, fingerprint, created_at";
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+fn kind_text(kind: KeyKind) -> &'static str {
+    match kind {
+        KeyKind::Ssh => "ssh",
+        KeyKind::X509 => "x509",
+    }
+}
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Keypair> {
+    let kind: String = row.get(4)?;
+    let created: String = row.get(7)?;
+    Ok(Keypair {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        project_id: row.get(2)?,
+        name: row.get(3)?,
+        kind: if kind == "x509" {
+            KeyKind::X509
+        } else {
+            KeyKind::Ssh
+        },
+        public_key: row.get(5)?,
+        fingerprint: row.get(6)?,
+        created_at: NaiveDateTime::parse_from_str(&created, TIME_FORMAT).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+    })
+}
+
+/// How many key pairs `owner` holds.
+pub fn count(conn: &Connection, owner: Owner<'_>) -> Result<i64, StoreError> {
+    let sql = format!(
+        "SELECT count(*) FROM key_pairs WHERE {} = ?1",
+        owner.column()
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([owner.value()], |r| r.get(0))?)
+}
+
+/// Inserts a key pair, enforcing `limit` (if any) on the owner's count inside the same
+/// transaction, so concurrent creates cannot overshoot it.
+pub fn create(
+    conn: &mut Connection,
+    new: &NewKeypair,
+    limit: Option<(Owner<'_>, i64)>,
+) -> Result<Keypair, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if let Some((owner, limit)) = limit {
+        if count(&tx, owner)? + 1 > limit {
+            return Err(StoreError::LimitReached { limit });
+        }
+    }
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO key_pairs (user_id, project_id, name, kind, public_key, fingerprint, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            new.user_id,
+            new.project_id,
+            new.name,
+            kind_text(new.kind),
+            new.public_key,
+            new.fingerprint,
+            new.created_at.format(TIME_FORMAT).to_string(),
+        ]);
+    match inserted {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            return Err(StoreError::Duplicate)
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let id = tx.last_insert_rowid();
+    tx.commit()?;
+    Ok(Keypair {
+        id,
+        user_id: new.user_id.clone(),
+        project_id: new.project_id.clone(),
+        name: new.name.clone(),
+        kind: new.kind,
+        public_key: new.public_key.clone(),
+        fingerprint: new.fingerprint.clone(),
+        created_at: new.created_at,
+    })
+}
+
+/// The key pair `name` of `owner`.
+pub fn get(conn: &Connection, owner: Owner<'_>, name: &str) -> Result<Option<Keypair>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM key_pairs WHERE {} = ?1 AND name = ?2 ORDER BY id LIMIT 1",
+        owner.column()
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![owner.value(), name], from_row)
+        .optional()?)
+}
+
+/// The owner's key pairs ordered by name (binary), after `marker` if given, at most `limit`.
+pub fn list(
+    conn: &Connection,
+    owner: Owner<'_>,
+    marker: Option<&str>,
+    limit: Option<u32>,
+) -> Result<Vec<Keypair>, StoreError> {
+    if let Some(marker) = marker {
+        if get(conn, owner, marker)?.is_none() {
+            return Err(StoreError::MarkerNotFound);
+        }
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM key_pairs WHERE {} = ?1 AND (?2 IS NULL OR name > ?2) ORDER BY name, id LIMIT ?3",
+        owner.column()
+    );
+    let limit = limit.map(i64::from).unwrap_or(-1);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![owner.value(), marker, limit], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes the key pair `name` of `owner`; `NotFound` if there is none.
+pub fn delete(conn: &mut Connection, owner: Owner<'_>, name: &str) -> Result<(), StoreError> {
+    let sql = format!(
+        "DELETE FROM key_pairs WHERE {} = ?1 AND name = ?2",
+        owner.column()
+    );
+    match conn
+        .prepare_cached(&sql)?
+        .execute(params![owner.value(), name])?
+    {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::migrations;
+
+    fn db() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        migrations::migrate(&conn).unwrap();
+        conn
+    }
+
+    fn new(user: &str, name: &str) -> NewKeypair {
+        NewKeypair {
+            user_id: user.into(),
+            project_id: format!("p-{user}"),
+            name: name.into(),
+            kind: KeyKind::Ssh,
+            public_key: "ssh-ed25519 AAAA x\n".into(),
+            fingerprint: "aa".into(),
+            created_at: chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000)
+                .unwrap()
+                .naive_utc(),
+        }
+    }
+
+    #[test]
+    fn create_get_list_delete_roundtrip() {
+        let mut conn = db();
+        let a = create(&mut conn, &new("u", "b"), None).unwrap();
+        create(&mut conn, &new("u", "A"), None).unwrap();
+        create(&mut conn, &new("v", "b"), None).unwrap();
+        assert_eq!(get(&conn, Owner::User("u"), "b").unwrap().unwrap(), a);
+        assert_eq!(a.public_key, "ssh-ed25519 AAAA x\n", "stored verbatim");
+        let names: Vec<_> = list(&conn, Owner::User("u"), None, None)
+            .unwrap()
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
+        assert_eq!(names, ["A", "b"], "binary order, other users excluded");
+        let after: Vec<_> = list(&conn, Owner::User("u"), Some("A"), Some(5))
+            .unwrap()
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
+        assert_eq!(after, ["b"]);
+        assert!(matches!(
+            list(&conn, Owner::User("u"), Some("zz"), None),
+            Err(StoreError::MarkerNotFound)
+        ));
+        assert_eq!(
+            list(&conn, Owner::Project("p-u"), None, Some(1))
+                .unwrap()
+                .len(),
+            1
+        );
+        delete(&mut conn, Owner::User("u"), "b").unwrap();
+        assert!(matches!(
+            delete(&mut conn, Owner::User("u"), "b"),
+            Err(StoreError::NotFound)
+        ));
+        assert!(get(&conn, Owner::User("u"), "b").unwrap().is_none());
+    }
+
+    #[test]
+    fn duplicates_and_limits() {
+        let mut conn = db();
+        create(&mut conn, &new("u", "k"), None).unwrap();
+        assert!(matches!(
+            create(&mut conn, &new("u", "k"), None),
+            Err(StoreError::Duplicate)
+        ));
+        assert!(
+            create(&mut conn, &new("u", "K"), None).is_ok(),
+            "names are case-sensitive"
+        );
+        let limited = create(&mut conn, &new("u", "third"), Some((Owner::User("u"), 2)));
+        assert!(matches!(
+            limited,
+            Err(StoreError::LimitReached { limit: 2 })
+        ));
+        assert_eq!(
+            count(&conn, Owner::User("u")).unwrap(),
+            2,
+            "nothing written on refusal"
+        );
+    }
+
+    #[test]
+    fn ids_are_never_reused() {
+        let mut conn = db();
+        let first = create(&mut conn, &new("u", "k"), None).unwrap();
+        delete(&mut conn, Owner::User("u"), "k").unwrap();
+        let second = create(&mut conn, &new("u", "k"), None).unwrap();
+        assert!(second.id > first.id);
+    }
+}

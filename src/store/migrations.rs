@@ -1,0 +1,72 @@
+//! Schema migrations, in code (like lldap): `PRAGMA user_version` is the number of steps
+//! applied; each step runs in its own transaction; there are no downgrades.
+
+use super::StoreError;
+use rusqlite::Connection;
+
+/// Every schema step, in order. Append only.
+const STEPS: &[&str] = &[
+    // 1: key pairs. `id` is global and never reused (Nova shows it as an integer id).
+    "CREATE TABLE key_pairs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id     TEXT NOT NULL,
+        project_id  TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('ssh', 'x509')),
+        public_key  TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        UNIQUE (user_id, name)
+    );
+    CREATE INDEX key_pairs_project ON key_pairs (project_id, name);",
+];
+
+/// The schema version this binary writes.
+pub const LATEST: i64 = STEPS.len() as i64;
+
+/// Applies the missing steps.
+pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    // Reading the schema also proves the file is a database at all.
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > LATEST {
+        return Err(StoreError::Incompatible(format!(
+            "schema version {current} is newer than this binary's {LATEST}"
+        )));
+    }
+    if current == 0 {
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if tables > 0 {
+            return Err(StoreError::Incompatible("not a novakeys database".into()));
+        }
+    }
+    for (i, step) in STEPS.iter().enumerate().skip(current as usize) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_fresh_and_is_idempotent() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn).unwrap();
+        migrate(&conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, LATEST);
+    }
+
+    #[test]
+    fn refuses_foreign_database() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE other (x)").unwrap();
+        assert!(matches!(migrate(&conn), Err(StoreError::Incompatible(_))));
+    }
+}
