@@ -1,0 +1,126 @@
+//! Test harness: spawn the app on free ports, and a raw HTTP/1.1 client that sends requests
+//! byte for byte (paths, header order and odd bodies stay exactly as written) and returns
+//! every response header line.
+
+use novakeys::app::App;
+use novakeys::auth::AuthMode;
+use novakeys::config::Config;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+#[allow(dead_code)]
+pub struct TestApp {
+    pub compute: SocketAddr,
+    pub identity: SocketAddr,
+}
+
+/// A config for tests: loopback port 0 for both APIs, in-memory store.
+pub fn test_config(auth: AuthMode) -> Config {
+    Config {
+        compute_bind: "127.0.0.1:0".parse().unwrap(),
+        identity_bind: "127.0.0.1:0".parse().unwrap(),
+        db: ":memory:".into(),
+        auth,
+        ..Config::default()
+    }
+}
+
+/// Starts the app with `config` on the current actix runtime.
+pub async fn spawn_app(config: Config) -> TestApp {
+    let app = App::build(config).await.expect("app builds");
+    let (compute, identity) = (app.compute_addr(), app.identity_addr());
+    for server in app.into_servers() {
+        actix_web::rt::spawn(server);
+    }
+    TestApp { compute, identity }
+}
+
+/// A parsed raw response.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// All values of a header (case-insensitive name), in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.all(name).into_iter().next()
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+/// Sends one request (`Connection: close`) and reads the whole response. Runs the blocking
+/// socket work on a thread so the in-process server keeps running.
+pub async fn raw_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> RawResponse {
+    let mut req = format!("{method} {path} HTTP/1.1\r\n").into_bytes();
+    let mut has_host = false;
+    let mut has_len = false;
+    for (k, v) in headers {
+        has_host |= k.eq_ignore_ascii_case("host");
+        has_len |= k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("transfer-encoding");
+        if k.eq_ignore_ascii_case("connection") {
+            continue;
+        }
+        req.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    if !has_host {
+        req.extend_from_slice(format!("Host: {addr}\r\n").as_bytes());
+    }
+    if !has_len && !body.is_empty() {
+        req.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+    }
+    req.extend_from_slice(b"Connection: close\r\n\r\n");
+    req.extend_from_slice(body);
+    let is_head = method == "HEAD";
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        // The server may answer (413) and close before the whole body is written.
+        let _ = stream.write_all(&req);
+        let mut buf = Vec::new();
+        let _ = stream.read_to_end(&mut buf);
+        parse_response(&buf, is_head)
+    })
+    .await
+    .expect("client thread")
+}
+
+fn parse_response(buf: &[u8], is_head: bool) -> RawResponse {
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("complete response head");
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = buf[split + 4..].to_vec();
+    if is_head {
+        body.clear();
+    }
+    RawResponse { status, headers, body }
+}
+
+/// Convenience: a request with a few headers.
+pub async fn call(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> RawResponse {
+    let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    raw_request(addr, method, path, &headers, body.as_bytes()).await
+}
