@@ -1,34 +1,96 @@
-//! Placeholder until the keys module lands from its branch (API agreed with it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+//! Key pair material: validation and fingerprints of imported public keys,
+//! and generation of new key pairs, with the exact behaviour of Nova's
+//! `nova/crypto.py` (on top of Python `cryptography` 43).
+//!
+//! This module knows nothing about HTTP or Nova's wire texts: failures are
+//! returned as structured [`KeyError`]s and the API layer renders them.
+//! Private keys are never logged or stored here; [`GeneratedKey`] wipes its
+//! private key on drop and hides it from `Debug`.
+
+mod generate;
+mod ssh;
+mod x509;
+
+pub use generate::{generate, GeneratedKey};
+pub use ssh::ssh_fingerprint;
+pub use x509::x509_fingerprint;
+
+/// The two key pair types Nova knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyKind {
     Ssh,
     X509,
 }
-#[derive(Debug)]
-pub enum X509Problem {
-    MalformedFraming,
-}
+
+/// Why a key could not be fingerprinted or generated.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("invalid ssh key")]
+    /// The text is not an SSH public key that Nova accepts (Nova turns every
+    /// failure of its ssh fingerprinting into one and the same error).
+    #[error("invalid ssh public key")]
     InvalidSsh,
-    #[error("invalid x509")]
+    /// The text is not a loadable PEM X.509 certificate.
+    #[error("invalid x509 certificate: {0:?}")]
     InvalidX509(X509Problem),
-    #[error("generation: {0}")]
+    /// Generating a key pair failed (should not happen; the string is for logs
+    /// and never contains key material).
+    #[error("key generation failed: {0}")]
     Generation(String),
 }
-pub struct GeneratedKey {
-    pub public_key: String,
-    pub private_key: String,
-    pub fingerprint: String,
+
+/// Why [`x509_fingerprint`] rejected its input. The PEM-level variants mirror
+/// the `pem` crate's `PemError` (which `cryptography` 43 shows with `{:?}` after
+/// "Unable to load PEM file. ..."); the rest are certificate-level problems.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum X509Problem {
+    /// No PEM section at all (e.g. an ssh key given as x509). cryptography:
+    /// `MalformedFraming`.
+    MalformedFraming,
+    /// A PEM section whose BEGIN label is empty. cryptography: `MissingBeginTag`.
+    MissingBeginTag,
+    /// A PEM section whose END label is empty. cryptography: `MissingEndTag`.
+    MissingEndTag,
+    /// BEGIN and END labels differ. cryptography: `MismatchedTags("A", "B")`.
+    MismatchedTags(String, String),
+    /// A PEM section without data. cryptography: `MissingData`.
+    MissingData,
+    /// The PEM body is not valid base64; holds the decoder's `{:?}` text
+    /// (cryptography: `InvalidData(<that text>)`).
+    InvalidData(String),
+    /// A malformed RFC 1421 header line in the PEM section; holds the line.
+    /// cryptography: `InvalidHeader("<line>")`.
+    InvalidHeader(String),
+    /// A PEM label or body that is not UTF-8. cryptography: `NotUtf8(..)`.
+    NotUtf8(String),
+    /// Valid PEM, but no `CERTIFICATE` / `X509 CERTIFICATE` section
+    /// (cryptography: "Valid PEM but no BEGIN CERTIFICATE/END CERTIFICATE
+    /// delimiters. Are you sure this is a certificate?").
+    NotACertificate,
+    /// The certificate's DER does not parse; holds the parser's description.
+    BadDer(String),
+    /// The certificate's version field is neither v1 (0) nor v3 (2); holds the
+    /// raw value. NB: cryptography raises `InvalidVersion` here, which is not a
+    /// `ValueError`, so real Nova does not turn it into a 400.
+    InvalidVersion(u8),
 }
-pub fn fingerprint(_kind: KeyKind, _public_key: &str) -> Result<String, KeyError> {
-    Err(KeyError::InvalidSsh)
+
+/// Fingerprint of an imported public key of the given kind: MD5 of the ssh
+/// key blob, or SHA-1 of the certificate DER, as lowercase `:`-joined hex.
+pub fn fingerprint(kind: KeyKind, public_key: &str) -> Result<String, KeyError> {
+    match kind {
+        KeyKind::Ssh => ssh_fingerprint(public_key),
+        KeyKind::X509 => x509_fingerprint(public_key),
+    }
 }
-pub fn generate(
-    _kind: KeyKind,
-    _user_id: &str,
-    _rng: &mut (impl rand::CryptoRng + rand::RngCore),
-) -> Result<GeneratedKey, KeyError> {
-    Err(KeyError::Generation("pending".into()))
+
+/// Lowercase hex bytes joined by `:` (Nova's fingerprint format).
+fn colon_hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
 }

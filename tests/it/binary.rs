@@ -21,14 +21,22 @@ impl Drop for Served {
 
 fn novakeys() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_novakeys"));
-    cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     cmd
 }
 
 fn serve(args: &[&str]) -> Served {
     let mut child = novakeys()
         .arg("serve")
-        .args(["--compute-bind", "127.0.0.1:0", "--identity-bind", "127.0.0.1:0", "--auth", "noauth"])
+        .args([
+            "--compute-bind",
+            "127.0.0.1:0",
+            "--identity-bind",
+            "127.0.0.1:0",
+            "--auth",
+            "noauth",
+        ])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -36,16 +44,30 @@ fn serve(args: &[&str]) -> Served {
         .expect("novakeys starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().expect("a line").unwrap();
-    let compute = first.strip_prefix("novakeys: compute listening on ").expect(&first).to_string();
+    let compute = first
+        .strip_prefix("novakeys: compute listening on ")
+        .expect(&first)
+        .to_string();
     let second = lines.next().expect("a second line").unwrap();
-    assert!(second.starts_with("novakeys: identity listening on http://127.0.0.1:"), "{second}");
+    assert!(
+        second.starts_with("novakeys: identity listening on http://127.0.0.1:"),
+        "{second}"
+    );
     std::thread::spawn(move || for _ in lines {});
     Served { child, compute }
 }
 
 fn curl(url: &str, args: &[&str]) -> (u16, String) {
     let out = Command::new("curl")
-        .args(["-s", "-o", "-", "-w", "\n%{http_code}", "-H", "X-Auth-Token: alice"])
+        .args([
+            "-s",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "-H",
+            "X-Auth-Token: alice",
+        ])
         .args(args)
         .arg(url)
         .output()
@@ -65,7 +87,12 @@ fn run_failing(args: &[&str]) -> String {
         .unwrap();
     let status = wait_timeout(&mut child, Duration::from_secs(10)).expect("exits on its own");
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     err
@@ -93,8 +120,18 @@ fn prints_listening_lines_and_answers_on_port_zero() {
 fn busy_port_is_a_clear_error() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let err = run_failing(&["--db", ":memory:", "--compute-bind", &addr, "--identity-bind", "127.0.0.1:0"]);
-    assert!(err.contains(&format!("cannot listen for compute on {addr}")), "{err}");
+    let err = run_failing(&[
+        "--db",
+        ":memory:",
+        "--compute-bind",
+        &addr,
+        "--identity-bind",
+        "127.0.0.1:0",
+    ]);
+    assert!(
+        err.contains(&format!("cannot listen for compute on {addr}")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -103,14 +140,35 @@ fn unusable_or_corrupt_database_is_a_clear_error() {
     let file = dir.path().join("plain-file");
     std::fs::write(&file, "x").unwrap();
     let under_file = file.join("novakeys.db");
-    let err = run_failing(&["--db", under_file.to_str().unwrap(), "--compute-bind", "127.0.0.1:0", "--identity-bind", "127.0.0.1:0"]);
+    let err = run_failing(&[
+        "--db",
+        under_file.to_str().unwrap(),
+        "--compute-bind",
+        "127.0.0.1:0",
+        "--identity-bind",
+        "127.0.0.1:0",
+    ]);
     assert!(err.contains("cannot open database"), "{err}");
 
     let corrupt = dir.path().join("corrupt.db");
     std::fs::write(&corrupt, vec![0x5au8; 8192]).unwrap();
-    let err = run_failing(&["--db", corrupt.to_str().unwrap(), "--compute-bind", "127.0.0.1:0", "--identity-bind", "127.0.0.1:0"]);
-    assert!(err.contains("cannot open database") && err.contains("not a database"), "{err}");
-    assert_eq!(std::fs::read(&corrupt).unwrap(), vec![0x5au8; 8192], "a corrupt file is left untouched");
+    let err = run_failing(&[
+        "--db",
+        corrupt.to_str().unwrap(),
+        "--compute-bind",
+        "127.0.0.1:0",
+        "--identity-bind",
+        "127.0.0.1:0",
+    ]);
+    assert!(
+        err.contains("cannot open database") && err.contains("not a database"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&corrupt).unwrap(),
+        vec![0x5au8; 8192],
+        "a corrupt file is left untouched"
+    );
 }
 
 #[test]
@@ -123,10 +181,20 @@ fn data_survives_a_graceful_restart() {
         let mut s = serve(&["--db", db]);
         let (code, _) = curl(
             &format!("{}/v2.1/os-keypairs", s.compute),
-            &["-X", "POST", "-H", "Content-Type: application/json", "-d", body],
+            &[
+                "-X",
+                "POST",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                body,
+            ],
         );
         assert_eq!(code, 200);
-        Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status().unwrap();
+        Command::new("kill")
+            .args(["-TERM", &s.child.id().to_string()])
+            .status()
+            .unwrap();
         let status = wait_timeout(&mut s.child, Duration::from_secs(15)).expect("stops on SIGTERM");
         assert!(status.success(), "graceful exit: {status:?}");
     }

@@ -47,7 +47,11 @@ pub struct RawResponse {
 impl RawResponse {
     /// All values of a header (case-insensitive name), in order.
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
     pub fn header(&self, name: &str) -> Option<&str> {
         self.all(name).into_iter().next()
@@ -56,7 +60,8 @@ impl RawResponse {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
@@ -74,7 +79,8 @@ pub async fn raw_request(
     let mut has_len = false;
     for (k, v) in headers {
         has_host |= k.eq_ignore_ascii_case("host");
-        has_len |= k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("transfer-encoding");
+        has_len |=
+            k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("transfer-encoding");
         if k.eq_ignore_ascii_case("connection") {
             continue;
         }
@@ -91,7 +97,9 @@ pub async fn raw_request(
     let is_head = method == "HEAD";
     actix_web::rt::task::spawn_blocking(move || {
         let mut stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
         // The server may answer (413) and close before the whole body is written.
         let _ = stream.write_all(&req);
         let mut buf = Vec::new();
@@ -103,7 +111,10 @@ pub async fn raw_request(
 }
 
 fn parse_response(buf: &[u8], is_head: bool) -> RawResponse {
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("complete response head");
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("complete response head");
     let head = String::from_utf8_lossy(&buf[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap();
@@ -116,11 +127,24 @@ fn parse_response(buf: &[u8], is_head: bool) -> RawResponse {
     if is_head {
         body.clear();
     }
-    RawResponse { status, headers, body }
+    RawResponse {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// Convenience: a request with a few headers.
-pub async fn call(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> RawResponse {
-    let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+pub async fn call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> RawResponse {
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     raw_request(addr, method, path, &headers, body.as_bytes()).await
 }

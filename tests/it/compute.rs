@@ -6,7 +6,8 @@ use novakeys::auth::AuthMode;
 use novakeys::config::Config;
 use serde_json::{json, Value};
 
-const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII5J04CljaeVO5LeIXMByG9K0Yy+5h481th5PkWvlFm9 ed@oracle";
+const ED25519: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII5J04CljaeVO5LeIXMByG9K0Yy+5h481th5PkWvlFm9 ed@oracle";
 
 async fn app_with(f: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(AuthMode::Noauth);
@@ -14,13 +15,22 @@ async fn app_with(f: impl FnOnce(&mut Config)) -> TestApp {
     spawn_app(config).await
 }
 
-async fn import(app: &TestApp, token: &str, version: &str, name: &str) -> crate::common::RawResponse {
+async fn import(
+    app: &TestApp,
+    token: &str,
+    version: &str,
+    name: &str,
+) -> crate::common::RawResponse {
     let body = json!({"keypair": {"name": name, "public_key": ED25519}}).to_string();
     call(
         app.compute,
         "POST",
         "/v2.1/os-keypairs",
-        &[("X-Auth-Token", token), ("OpenStack-API-Version", &format!("compute {version}")), ("Content-Type", "application/json")],
+        &[
+            ("X-Auth-Token", token),
+            ("OpenStack-API-Version", &format!("compute {version}")),
+            ("Content-Type", "application/json"),
+        ],
         &body,
     )
     .await
@@ -29,13 +39,27 @@ async fn import(app: &TestApp, token: &str, version: &str, name: &str) -> crate:
 #[actix_web::test]
 async fn url_project_must_match_the_token() {
     let app = app_with(|_| {}).await;
-    let r = call(app.compute, "GET", "/v2.1/0123abcd/os-keypairs", &[("X-Auth-Token", "alice:beef")], "").await;
+    let r = call(
+        app.compute,
+        "GET",
+        "/v2.1/0123abcd/os-keypairs",
+        &[("X-Auth-Token", "alice:beef")],
+        "",
+    )
+    .await;
     assert_eq!(r.status, 400);
     assert_eq!(
         r.text(),
         r#"{"badRequest": {"code": 400, "message": "Malformed request URL: URL's project_id '0123abcd' doesn't match Context's project_id 'beef'"}}"#
     );
-    let ok = call(app.compute, "GET", "/v2.1/beef/os-keypairs", &[("X-Auth-Token", "alice:beef")], "").await;
+    let ok = call(
+        app.compute,
+        "GET",
+        "/v2.1/beef/os-keypairs",
+        &[("X-Auth-Token", "alice:beef")],
+        "",
+    )
+    .await;
     assert_eq!(ok.status, 200);
 }
 
@@ -43,10 +67,27 @@ async fn url_project_must_match_the_token() {
 async fn unsupported_media_type_applies_to_every_method() {
     let app = app_with(|_| {}).await;
     for method in ["GET", "DELETE"] {
-        let path = if method == "GET" { "/v2.1/os-keypairs" } else { "/v2.1/os-keypairs/x" };
-        let r = call(app.compute, method, path, &[("X-Auth-Token", "alice"), ("Content-Type", "application/xml")], "").await;
+        let path = if method == "GET" {
+            "/v2.1/os-keypairs"
+        } else {
+            "/v2.1/os-keypairs/x"
+        };
+        let r = call(
+            app.compute,
+            method,
+            path,
+            &[
+                ("X-Auth-Token", "alice"),
+                ("Content-Type", "application/xml"),
+            ],
+            "",
+        )
+        .await;
         assert_eq!(r.status, 415, "{method}");
-        assert_eq!(r.text(), r#"{"badMediaType": {"code": 415, "message": "Unsupported Content-Type"}}"#);
+        assert_eq!(
+            r.text(),
+            r#"{"badMediaType": {"code": 415, "message": "Unsupported Content-Type"}}"#
+        );
         assert_eq!(r.header("OpenStack-API-Version"), Some("compute 2.1"));
     }
 }
@@ -54,14 +95,40 @@ async fn unsupported_media_type_applies_to_every_method() {
 #[actix_web::test]
 async fn webob_404_follows_accept() {
     let app = app_with(|_| {}).await;
-    let plain = call(app.compute, "GET", "/v2.1/nothing", &[("X-Auth-Token", "alice")], "").await;
+    let plain = call(
+        app.compute,
+        "GET",
+        "/v2.1/nothing",
+        &[("X-Auth-Token", "alice")],
+        "",
+    )
+    .await;
     assert_eq!(plain.status, 404);
-    assert_eq!(plain.header("Content-Type"), Some("text/plain; charset=UTF-8"));
-    assert_eq!(plain.text(), "404 Not Found\n\nThe resource could not be found.\n\n   ");
-    let html = call(app.compute, "GET", "/v2.1/nothing", &[("X-Auth-Token", "alice"), ("Accept", "*/*")], "").await;
-    assert_eq!(html.header("Content-Type"), Some("text/html; charset=UTF-8"));
+    assert_eq!(
+        plain.header("Content-Type"),
+        Some("text/plain; charset=UTF-8")
+    );
+    assert_eq!(
+        plain.text(),
+        "404 Not Found\n\nThe resource could not be found.\n\n   "
+    );
+    let html = call(
+        app.compute,
+        "GET",
+        "/v2.1/nothing",
+        &[("X-Auth-Token", "alice"), ("Accept", "*/*")],
+        "",
+    )
+    .await;
+    assert_eq!(
+        html.header("Content-Type"),
+        Some("text/html; charset=UTF-8")
+    );
     assert!(html.text().contains("<h1>404 Not Found</h1>"));
-    assert!(html.header("OpenStack-API-Version").is_none(), "routing 404s carry no version headers");
+    assert!(
+        html.header("OpenStack-API-Version").is_none(),
+        "routing 404s carry no version headers"
+    );
 }
 
 #[actix_web::test]
@@ -71,12 +138,24 @@ async fn quota_is_configurable_and_unlimited_with_minus_one() {
     assert_eq!(import(&app, "u", "2.92", "b").await.status, 201);
     let third = import(&app, "u", "2.92", "c").await;
     assert_eq!(third.status, 403);
-    assert_eq!(third.text(), r#"{"forbidden": {"code": 403, "message": "Quota exceeded, too many key pairs."}}"#);
-    assert_eq!(import(&app, "other", "2.92", "c").await.status, 201, "the quota is per user");
+    assert_eq!(
+        third.text(),
+        r#"{"forbidden": {"code": 403, "message": "Quota exceeded, too many key pairs."}}"#
+    );
+    assert_eq!(
+        import(&app, "other", "2.92", "c").await.status,
+        201,
+        "the quota is per user"
+    );
 
     let unlimited = app_with(|c| c.quota_key_pairs = None).await;
     for i in 0..101 {
-        assert_eq!(import(&unlimited, "u", "2.92", &format!("k{i:03}")).await.status, 201);
+        assert_eq!(
+            import(&unlimited, "u", "2.92", &format!("k{i:03}"))
+                .await
+                .status,
+            201
+        );
     }
 }
 
@@ -89,17 +168,37 @@ async fn paging_walks_every_key_once_with_links() {
     let mut seen = Vec::new();
     let mut path = "/v2.1/os-keypairs?limit=2".to_string();
     loop {
-        let r = call(app.compute, "GET", &path, &[("X-Auth-Token", "walker"), ("OpenStack-API-Version", "compute 2.35")], "").await;
+        let r = call(
+            app.compute,
+            "GET",
+            &path,
+            &[
+                ("X-Auth-Token", "walker"),
+                ("OpenStack-API-Version", "compute 2.35"),
+            ],
+            "",
+        )
+        .await;
         assert_eq!(r.status, 200);
         let body = r.json();
-        let names: Vec<String> =
-            body["keypairs"].as_array().unwrap().iter().map(|k| k["keypair"]["name"].as_str().unwrap().to_string()).collect();
+        let names: Vec<String> = body["keypairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["keypair"]["name"].as_str().unwrap().to_string())
+            .collect();
         seen.extend(names.clone());
         match body.get("keypairs_links") {
             Some(links) => {
                 let href = links[0]["href"].as_str().unwrap();
-                assert!(href.ends_with(&format!("marker={}", names.last().unwrap())), "{href}");
-                path = href.split_once("/v2.1").map(|(_, p)| format!("/v2.1{p}")).unwrap();
+                assert!(
+                    href.ends_with(&format!("marker={}", names.last().unwrap())),
+                    "{href}"
+                );
+                path = href
+                    .split_once("/v2.1")
+                    .map(|(_, p)| format!("/v2.1{p}"))
+                    .unwrap();
             }
             None => break,
         }
@@ -113,14 +212,37 @@ async fn limit_zero_and_max_limit() {
     for name in ["a", "b", "c"] {
         import(&app, "u", "2.92", name).await;
     }
-    let h = [("X-Auth-Token", "u"), ("OpenStack-API-Version", "compute 2.35")];
-    let zero = call(app.compute, "GET", "/v2.1/os-keypairs?limit=0", &h, "").await.json();
+    let h = [
+        ("X-Auth-Token", "u"),
+        ("OpenStack-API-Version", "compute 2.35"),
+    ];
+    let zero = call(app.compute, "GET", "/v2.1/os-keypairs?limit=0", &h, "")
+        .await
+        .json();
     assert_eq!(zero, json!({"keypairs": []}));
-    let capped = call(app.compute, "GET", "/v2.1/os-keypairs?limit=50", &h, "").await.json();
-    assert_eq!(capped["keypairs"].as_array().unwrap().len(), 2, "max_limit caps the page");
+    let capped = call(app.compute, "GET", "/v2.1/os-keypairs?limit=50", &h, "")
+        .await
+        .json();
+    assert_eq!(
+        capped["keypairs"].as_array().unwrap().len(),
+        2,
+        "max_limit caps the page"
+    );
     assert!(capped.get("keypairs_links").is_some());
-    let all_old = call(app.compute, "GET", "/v2.1/os-keypairs", &[("X-Auth-Token", "u")], "").await.json();
-    assert_eq!(all_old["keypairs"].as_array().unwrap().len(), 3, "below 2.35 everything is listed");
+    let all_old = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-keypairs",
+        &[("X-Auth-Token", "u")],
+        "",
+    )
+    .await
+    .json();
+    assert_eq!(
+        all_old["keypairs"].as_array().unwrap().len(),
+        3,
+        "below 2.35 everything is listed"
+    );
 }
 
 #[actix_web::test]
@@ -133,7 +255,14 @@ async fn oversized_chunked_body_is_refused_without_buffering() {
         ("Accept".to_string(), "application/json".to_string()),
         ("Transfer-Encoding".to_string(), "chunked".to_string()),
     ];
-    let r = raw_request(app.compute, "POST", "/v2.1/os-keypairs", &headers, body.as_bytes()).await;
+    let r = raw_request(
+        app.compute,
+        "POST",
+        "/v2.1/os-keypairs",
+        &headers,
+        body.as_bytes(),
+    )
+    .await;
     assert_eq!(r.status, 413);
     assert!(r.text().contains("Request is too large."));
 }
@@ -158,15 +287,34 @@ async fn hostile_bodies_get_nova_errors_and_never_change_data() {
             app.compute,
             "POST",
             "/v2.1/os-keypairs",
-            &[("X-Auth-Token", "alice"), ("OpenStack-API-Version", "compute 2.92"), ("Content-Type", "application/json")],
+            &[
+                ("X-Auth-Token", "alice"),
+                ("OpenStack-API-Version", "compute 2.92"),
+                ("Content-Type", "application/json"),
+            ],
             body,
         )
         .await;
-        assert!(matches!(r.status, 400 | 413), "{} for {:.80}", r.status, body);
+        assert!(
+            matches!(r.status, 400 | 413),
+            "{} for {:.80}",
+            r.status,
+            body
+        );
         let v: Value = r.json();
-        assert!(v.get("badRequest").is_some() || v.get("message").is_some(), "{v}");
+        assert!(
+            v.get("badRequest").is_some() || v.get("message").is_some(),
+            "{v}"
+        );
     }
-    let list = call(app.compute, "GET", "/v2.1/os-keypairs", &[("X-Auth-Token", "alice")], "").await;
+    let list = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-keypairs",
+        &[("X-Auth-Token", "alice")],
+        "",
+    )
+    .await;
     assert_eq!(list.json(), json!({"keypairs": []}));
 }
 

@@ -1,7 +1,7 @@
 //! Integration tests: one binary (link once), modules per feature. Each test starts the real
 //! application in-process on port 0 with its own store and talks HTTP to it.
 
+mod binary;
 mod captures;
 mod common;
-mod binary;
 mod compute;
