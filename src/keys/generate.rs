@@ -10,7 +10,6 @@ use rand::{CryptoRng, RngCore};
 use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use rsa::{BigUint, RsaPrivateKey};
-use sha1::{Digest, Sha1};
 use sha2::Sha256;
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::builder::{Builder, CertificateBuilder, Profile};
@@ -72,17 +71,29 @@ impl Drop for GeneratedKey {
 
 /// Generate a key pair of `kind` for `user_id` (used only by x509: subject
 /// `CN=<user_id>`, UPN `<user_id>@localhost`). All randomness comes from
-/// `rng`, so a seeded rng gives the same ssh key pair every time; for x509 the
-/// RSA key and certificate serial come from `rng` too, while the validity
-/// starts now and the PKCS#12 encryption salts are the writer's own.
+/// `rng`, so a seeded rng gives the same ssh key pair every time; for x509
+/// everything but the validity period (which starts now, see [`generate_at`])
+/// comes from `rng` too.
 pub fn generate(
     kind: KeyKind,
     user_id: &str,
     rng: &mut (impl CryptoRng + RngCore),
 ) -> Result<GeneratedKey, KeyError> {
+    generate_at(kind, user_id, rng, SystemTime::now())
+}
+
+/// [`generate`] with an explicit clock for the x509 validity period
+/// (`now` .. `now` + 3650 days, whole seconds); with a seeded rng and a fixed
+/// `now` the output is byte-for-byte reproducible. `now` is unused for ssh.
+pub fn generate_at(
+    kind: KeyKind,
+    user_id: &str,
+    rng: &mut (impl CryptoRng + RngCore),
+    now: SystemTime,
+) -> Result<GeneratedKey, KeyError> {
     match kind {
         KeyKind::Ssh => generate_ssh(rng),
-        KeyKind::X509 => generate_x509(user_id, rng, SystemTime::now()),
+        KeyKind::X509 => generate_x509(user_id, rng, now),
     }
 }
 
@@ -117,7 +128,7 @@ fn generate_ssh(rng: &mut (impl CryptoRng + RngCore)) -> Result<GeneratedKey, Ke
 /// -extensions v3_req_client` with Nova's config (extendedKeyUsage=clientAuth,
 /// subjectAltName=otherName:UPN;UTF8:<user>@localhost), then
 /// `openssl pkcs12 -export -password pass:`, base64-encoded.
-pub(crate) fn generate_x509(
+fn generate_x509(
     user_id: &str,
     rng: &mut (impl CryptoRng + RngCore),
     now: SystemTime,
@@ -131,18 +142,8 @@ pub(crate) fn generate_x509(
     let key_der = key
         .to_pkcs8_der()
         .map_err(|e| gen_err("pkcs8 encoding")(&e))?;
-    let cert = p12_keystore::Certificate::from_der(&cert_der)
-        .map_err(|e| gen_err("pkcs12 certificate")(&e))?;
-    // openssl uses the SHA-1 of the certificate as the localKeyID.
-    let local_key_id = Sha1::digest(&cert_der);
-    let chain = p12_keystore::PrivateKeyChain::new(key_der.as_bytes(), local_key_id, [cert]);
-    let mut store = p12_keystore::KeyStore::new();
-    store.add_entry(user_id, p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
-    let mut pfx = store
-        .writer("")
-        .write()
-        .map_err(|e| gen_err("pkcs12 encoding")(&e))?;
-    drop(store);
+    let mut pfx = super::pfx::write_pfx(key_der.as_bytes(), &cert_der, "", rng)
+        .map_err(KeyError::Generation)?;
     use base64::Engine;
     let private_key = base64::engine::general_purpose::STANDARD.encode(&pfx);
     pfx.zeroize();
@@ -392,7 +393,7 @@ mod tests {
         let b = generate_x509("alice", &mut ChaCha20Rng::seed_from_u64(7), fixed_now()).unwrap();
         assert_eq!(a.public_key, b.public_key);
         assert_eq!(a.fingerprint, b.fingerprint);
-        // The PKCS#12 salts/IVs come from the writer's own randomness.
+        assert_eq!(a.private_key, b.private_key);
         let c = generate_x509("alice", &mut ChaCha20Rng::seed_from_u64(8), fixed_now()).unwrap();
         assert_ne!(a.public_key, c.public_key);
     }
@@ -459,6 +460,13 @@ mod tests {
         let opened = run(Command::new("openssl")
             .args(["pkcs12", "-passin", "pass:", "-nodes", "-in"])
             .arg(&p12));
+        // The MAC really is keyed with the (empty) password.
+        let wrong = Command::new("openssl")
+            .args(["pkcs12", "-passin", "pass:x", "-nodes", "-in"])
+            .arg(&p12)
+            .output()
+            .unwrap();
+        assert!(!wrong.status.success());
         assert!(
             opened.contains("-----BEGIN PRIVATE KEY-----"),
             "no key in bundle"
@@ -475,7 +483,7 @@ mod tests {
         // The key in the bundle belongs to the certificate.
         let key_start = opened.find("-----BEGIN PRIVATE KEY-----").unwrap();
         let key_end = opened.find("-----END PRIVATE KEY-----").unwrap() + 25;
-        let key_path = secret_file(&dir, "key.pem", opened[key_start..key_end].as_bytes());
+        let key_path = secret_file(&dir, "key.pem", &opened.as_bytes()[key_start..key_end]);
         let key_mod = run(Command::new("openssl")
             .args(["rsa", "-noout", "-modulus", "-in"])
             .arg(&key_path));
