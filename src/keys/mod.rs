@@ -8,10 +8,11 @@
 //! private key on drop and hides it from `Debug`.
 
 mod generate;
+mod pfx;
 mod ssh;
 mod x509;
 
-pub use generate::{generate, GeneratedKey};
+pub use generate::{generate, generate_at, GeneratedKey};
 pub use ssh::ssh_fingerprint;
 pub use x509::x509_fingerprint;
 
