@@ -96,12 +96,25 @@ impl From<VersionError> for Fault {
     }
 }
 
-/// The texts Python's `cryptography` gives for certificates it cannot load.
+/// The texts Python's `cryptography` 43 gives for certificates it cannot load.
 fn x509_detail(problem: &X509Problem) -> String {
+    const PEM: &str = "Unable to load PEM file. See https://cryptography.io/en/latest/faq/#why-can-t-i-import-my-pem-file for more details.";
     match problem {
-        X509Problem::MalformedFraming => "Unable to load PEM file. See https://cryptography.io/en/latest/faq/#why-can-t-i-import-my-pem-file for more details. MalformedFraming".into(),
-        #[allow(unreachable_patterns)]
-        other => format!("{other:?}"),
+        X509Problem::MalformedFraming => format!("{PEM} MalformedFraming"),
+        X509Problem::MissingBeginTag => format!("{PEM} MissingBeginTag"),
+        X509Problem::MissingEndTag => format!("{PEM} MissingEndTag"),
+        X509Problem::MismatchedTags(b, e) => format!("{PEM} MismatchedTags({b:?}, {e:?})"),
+        X509Problem::MissingData => format!("{PEM} MissingData"),
+        X509Problem::InvalidData(d) => format!("{PEM} InvalidData({d})"),
+        X509Problem::InvalidHeader(h) => format!("{PEM} InvalidHeader({h:?})"),
+        X509Problem::NotUtf8(u) => format!("{PEM} NotUtf8({u})"),
+        X509Problem::NotACertificate => {
+            "Valid PEM but no BEGIN CERTIFICATE/END CERTIFICATE delimiters. Are you sure this is a certificate?".into()
+        }
+        X509Problem::BadDer(detail) => format!("error parsing asn1 value: {detail}"),
+        // cryptography raises InvalidVersion, which real Nova lets escape as a 500; we answer
+        // the 400 its other certificate errors get, with cryptography's text.
+        X509Problem::InvalidVersion(v) => format!("{v} is not a valid X509 version"),
     }
 }
 
