@@ -6,9 +6,11 @@
 
 pub mod fault;
 pub mod keypairs;
+pub mod limits;
 pub mod microversion;
 pub mod policy;
 pub mod pyrepr;
+pub mod quota_sets;
 pub mod request;
 pub mod validation;
 pub mod versions;
