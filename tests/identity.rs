@@ -707,22 +707,40 @@ async fn validate_and_revoke() {
 
 #[actix_rt::test]
 async fn expired_tokens_and_allow_expired() {
-    let app = spawn_with(|c| c.token_expiration = 1).await;
+    let app = spawn_with(|c| c.token_expiration = 3).await;
     let demo = app.project_token("demo", "demo").await;
-    let admin_r = app
-        .auth(json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "admin", "domain": {"id": "default"}, "password": "admin"}}}}}))
-        .await;
     assert_eq!(app.keypairs(Some(&demo)).await.status, StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     let r = app.keypairs(Some(&demo)).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.text, MIDDLEWARE_401);
-    let _ = admin_r;
     // Expired as X-Auth-Token at the identity API.
     let r = app
         .id(Method::GET, "/v3/auth/projects", Some(&demo), None)
         .await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        (r.status, r.text.as_str()),
+        (StatusCode::UNAUTHORIZED, AUTH_REQUIRED)
+    );
+    // Expired as the subject: 404, unless allow_expired.
+    let admin = app.project_token("admin", "admin").await;
+    let url = format!("{}/v3/auth/tokens", app.identity);
+    let r = app
+        .call(Method::GET, url.clone(), Some(&admin), Some(&demo), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.text, "{\"error\":{\"code\":404,\"message\":\"Failed to validate token\",\"title\":\"Not Found\"}}\n");
+    let r = app
+        .call(
+            Method::GET,
+            format!("{url}?allow_expired=1"),
+            Some(&admin),
+            Some(&demo),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["token"]["project"]["name"], "demo");
 }
 
 #[actix_rt::test]
@@ -1355,5 +1373,46 @@ async fn public_urls_are_used_when_configured() {
     assert_eq!(
         r.header("www-authenticate").unwrap(),
         "Keystone uri=\"https://keystone.example\""
+    );
+}
+
+#[actix_rt::test]
+async fn bad_fixture_file_fails_at_start_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fx.yaml");
+    std::fs::write(&path, "domains:\n  - name: Default\n    colour: red\n").unwrap();
+    let config = Config {
+        compute_bind: "127.0.0.1:0".parse().unwrap(),
+        identity_bind: "127.0.0.1:0".parse().unwrap(),
+        db: ":memory:".into(),
+        fixtures: Some(path.clone()),
+        ..Config::default()
+    };
+    let err = match App::build(config).await {
+        Ok(_) => panic!("bad fixtures must fail"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains(&format!("{}:3:", path.display())), "{err}");
+    assert!(err.contains("colour"), "{err}");
+}
+
+#[actix_rt::test]
+async fn custom_fixtures_pin_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fx.yaml");
+    std::fs::write(
+        &path,
+        "domains: [{name: Default}]\nroles: [{name: member, id: r1}]\nprojects: [{name: p, id: p1}]\nusers: [{name: alice, id: u1, password: pw, default_project: p, grants: [{role: member, project: p}]}]\n",
+    )
+    .unwrap();
+    let app = spawn_with(|c| c.fixtures = Some(path)).await;
+    let r = app
+        .auth(json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": "u1", "password": "pw"}}}}}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["token"]["project"]["id"], "p1");
+    assert_eq!(
+        r.json()["token"]["roles"],
+        json!([{"id": "r1", "name": "member"}])
     );
 }

@@ -619,3 +619,121 @@ fn route(state: &AppState, r: &Req) -> Result<Reply, IdentityError> {
 pub fn not_found() -> IdentityError {
     IdentityError::NotFound("The resource could not be found.".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Durability;
+
+    fn config(db: &str) -> Config {
+        Config {
+            db: db.into(),
+            ..Config::default()
+        }
+    }
+
+    fn claims_for(id: &Identity, user: &str, project: &str, exp: i64) -> TokenClaims {
+        let (u, p) = id
+            .store
+            .read(|c| {
+                let u = db::list_users(c)?
+                    .into_iter()
+                    .find(|x| x.name == user)
+                    .unwrap();
+                let p = db::list_projects(c)?
+                    .into_iter()
+                    .find(|x| x.name == project)
+                    .unwrap();
+                Ok((u, p))
+            })
+            .unwrap();
+        TokenClaims {
+            sub: u.id,
+            iat: now(),
+            exp,
+            openstack_methods: vec!["password".into()],
+            openstack_audit_ids: vec![jws::random_audit_id()],
+            openstack_project_id: Some(p.id),
+            openstack_domain_id: None,
+            openstack_system: None,
+            openstack_app_cred_id: None,
+        }
+    }
+
+    #[test]
+    fn old_tokens_survive_one_rotation_not_two() {
+        let store = Store::open(":memory:", Durability::Normal).unwrap();
+        let id = Identity::new(&config(":memory:"), &store).unwrap();
+        let token = id
+            .sign(&claims_for(&id, "demo", "demo", now() + 600))
+            .unwrap();
+        let ctx = id.authenticate(&token).expect("valid");
+        assert_eq!(ctx.roles, vec!["member".to_string(), "reader".to_string()]);
+        id.rotate_signing_key().unwrap();
+        assert!(
+            id.authenticate(&token).is_some(),
+            "previous key still verifies"
+        );
+        let fresh = id
+            .sign(&claims_for(&id, "demo", "demo", now() + 600))
+            .unwrap();
+        id.rotate_signing_key().unwrap();
+        assert!(id.authenticate(&token).is_none(), "two rotations ago");
+        assert!(id.verify(&token, true).is_err());
+        assert!(id.authenticate(&fresh).is_some());
+    }
+
+    #[test]
+    fn keys_and_data_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nk.db").to_string_lossy().into_owned();
+        let token = {
+            let store = Store::open(&path, Durability::Normal).unwrap();
+            let id = Identity::new(&config(&path), &store).unwrap();
+            id.sign(&claims_for(&id, "admin", "admin", now() + 600))
+                .unwrap()
+        };
+        let store = Store::open(&path, Durability::Normal).unwrap();
+        let id = Identity::new(&config(&path), &store).unwrap();
+        let ctx = id.authenticate(&token).expect("same key after restart");
+        assert!(ctx.is_admin());
+        assert_eq!(
+            store.read(db::list_users).unwrap().len(),
+            3,
+            "fixtures applied once"
+        );
+    }
+
+    #[test]
+    fn expired_and_revoked() {
+        let store = Store::open(":memory:", Durability::Normal).unwrap();
+        let id = Identity::new(&config(":memory:"), &store).unwrap();
+        let expired = id
+            .sign(&claims_for(&id, "demo", "demo", now() - 10))
+            .unwrap();
+        assert!(id.authenticate(&expired).is_none());
+        assert_eq!(id.verify(&expired, false).unwrap_err(), Invalid::Failed);
+        assert!(id.verify(&expired, true).is_ok(), "allow_expired");
+        let claims = claims_for(&id, "demo", "demo", now() + 600);
+        let token = id.sign(&claims).unwrap();
+        assert!(id.authenticate(&token).is_some());
+        store
+            .write(|c| db::revoke_token(c, &claims.openstack_audit_ids[0], claims.exp))
+            .unwrap();
+        id.invalidate();
+        assert!(id.authenticate(&token).is_none());
+        assert_eq!(id.verify("garbage", false).unwrap_err(), Invalid::Unknown);
+    }
+
+    #[test]
+    fn passwords_are_bcrypt_hashed() {
+        let store = Store::open(":memory:", Durability::Normal).unwrap();
+        let _id = Identity::new(&config(":memory:"), &store).unwrap();
+        for u in store.read(db::list_users).unwrap() {
+            let h = u.password_hash.unwrap();
+            assert!(h.starts_with("$2b$04$"), "cost 4 by default");
+            assert!(!h.contains(&u.name));
+            assert!(bcrypt::verify(&u.name, &h).unwrap());
+        }
+    }
+}
