@@ -19,6 +19,70 @@ const STEPS: &[&str] = &[
         UNIQUE (user_id, name)
     );
     CREATE INDEX key_pairs_project ON key_pairs (project_id, name);",
+    // 2: identity (Keystone subset). Assignments and application credentials go with their
+    // user; revocations are keyed by a token's audit id; the signing keys are the service's own
+    // ES256 keys (newest = current, the one before it still verifies).
+    "CREATE TABLE id_domains (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        enabled     INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE id_projects (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        domain_id   TEXT NOT NULL REFERENCES id_domains (id),
+        description TEXT NOT NULL DEFAULT '',
+        enabled     INTEGER NOT NULL DEFAULT 1,
+        UNIQUE (domain_id, name)
+    );
+    CREATE TABLE id_users (
+        id                 TEXT PRIMARY KEY,
+        name               TEXT NOT NULL,
+        domain_id          TEXT NOT NULL REFERENCES id_domains (id),
+        enabled            INTEGER NOT NULL DEFAULT 1,
+        default_project_id TEXT,
+        password_hash      TEXT,
+        extra              TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (domain_id, name)
+    );
+    CREATE TABLE id_roles (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        id        TEXT NOT NULL UNIQUE,
+        name      TEXT NOT NULL UNIQUE,
+        immutable INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE id_assignments (
+        actor_id    TEXT NOT NULL REFERENCES id_users (id) ON DELETE CASCADE,
+        target_type TEXT NOT NULL CHECK (target_type IN ('project', 'domain', 'system')),
+        target_id   TEXT NOT NULL,
+        role_id     TEXT NOT NULL REFERENCES id_roles (id) ON DELETE CASCADE,
+        PRIMARY KEY (actor_id, target_type, target_id, role_id)
+    );
+    CREATE INDEX id_assignments_target ON id_assignments (target_type, target_id);
+    CREATE TABLE id_app_creds (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        id           TEXT NOT NULL UNIQUE,
+        name         TEXT NOT NULL,
+        description  TEXT,
+        user_id      TEXT NOT NULL REFERENCES id_users (id) ON DELETE CASCADE,
+        project_id   TEXT NOT NULL,
+        secret_hash  TEXT NOT NULL,
+        expires_at   TEXT,
+        unrestricted INTEGER NOT NULL DEFAULT 0,
+        role_ids     TEXT NOT NULL,
+        UNIQUE (user_id, name)
+    );
+    CREATE TABLE id_revocations (
+        audit_id   TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE TABLE id_signing_keys (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        private_pem TEXT NOT NULL,
+        public_pem  TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );",
 ];
 
 /// The schema version this binary writes.

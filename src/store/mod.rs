@@ -7,6 +7,7 @@
 //! pool (`web::block`). Nothing here knows about HTTP or any cloud's wire format.
 
 pub mod error;
+pub mod identity;
 pub mod keypairs;
 pub mod migrations;
 
