@@ -8,8 +8,11 @@ cache="${NOVAKEYS_CACHE:-$repo/target/compat}"
 req="$here/requirements.txt"
 hash="$(sha256sum "$req" | cut -c1-12)"
 venv="$cache/venv-$hash"
+mkdir -p "$cache"
+# Suites run in parallel: one installs, the others wait for it.
+exec 9>"$cache/venv.lock"
+flock 9
 if [ ! -x "$venv/bin/openstack" ] || [ ! -f "$venv/.complete" ]; then
-    mkdir -p "$cache"
     if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
         echo "compat: python3 venv support missing; installing python3-venv" >&2
         (apt-get update -qq && apt-get install -y -qq python3-venv) >&2 || {
@@ -25,5 +28,6 @@ if [ ! -x "$venv/bin/openstack" ] || [ ! -f "$venv/.complete" ]; then
     }
     touch "$venv/.complete"
 fi
+flock -u 9
 export PATH="$venv/bin:$PATH"
 export NOVAKEYS_VENV="$venv"
