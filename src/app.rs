@@ -6,6 +6,7 @@
 use crate::compute::{self, ComputeMount, MAX_BODY};
 use crate::config::Config;
 use crate::identity::{self, Identity};
+use crate::keys::KeyPool;
 use crate::store::Store;
 use actix_web::{web, App as ActixApp, HttpServer};
 use std::net::{SocketAddr, TcpListener};
@@ -16,6 +17,8 @@ pub struct AppState {
     pub config: Config,
     pub store: Store,
     pub identity: Identity,
+    /// Pre-generated ssh key pairs for generate requests (size 0 = generate inline).
+    pub keypool: KeyPool,
     /// Where the listeners actually ended up (port 0 resolved).
     pub bound: Bound,
 }
@@ -76,10 +79,12 @@ impl App {
             }
         };
         let grace = config.shutdown_grace;
+        let keypool = KeyPool::new(config.keygen_pool);
         let state = web::Data::new(AppState {
             config,
             store,
             identity,
+            keypool,
             bound,
         });
         let mut servers = Vec::new();

@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// Graceful shutdown grace period in seconds. [default: 10]
     #[arg(long, env = "NOVAKEYS_SHUTDOWN_GRACE")]
     pub shutdown_grace: Option<u64>,
+    /// Pre-generated RSA key pairs kept ready for generate requests (refilled in the
+    /// background at low priority, in memory only); 0 disables the pool. [default: 16]
+    #[arg(long, env = "NOVAKEYS_KEYGEN_POOL")]
+    pub keygen_pool: Option<usize>,
 }
 
 /// The same settings as read from a config file.
@@ -95,6 +99,7 @@ struct FileSettings {
     public_compute_url: Option<String>,
     single_port: Option<SocketAddr>,
     shutdown_grace: Option<u64>,
+    keygen_pool: Option<usize>,
 }
 
 /// Effective settings.
@@ -117,6 +122,8 @@ pub struct Config {
     pub public_compute_url: Option<String>,
     pub single_port: Option<SocketAddr>,
     pub shutdown_grace: u64,
+    /// Size of the pre-generated ssh key pool (0 = off).
+    pub keygen_pool: usize,
 }
 
 impl Default for Config {
@@ -138,6 +145,7 @@ impl Default for Config {
             public_compute_url: None,
             single_port: None,
             shutdown_grace: 10,
+            keygen_pool: 16,
         }
     }
 }
@@ -215,6 +223,10 @@ impl Config {
                 .shutdown_grace
                 .or(file.shutdown_grace)
                 .unwrap_or(d.shutdown_grace),
+            keygen_pool: args
+                .keygen_pool
+                .or(file.keygen_pool)
+                .unwrap_or(d.keygen_pool),
         })
     }
 }

@@ -9,4 +9,5 @@ pub mod config;
 pub mod identity;
 pub mod keys;
 pub mod pyjson;
+pub mod seed;
 pub mod store;

@@ -26,6 +26,30 @@ enum Command {
     CloudsYaml(ServeArgs),
     /// Make a new token signing key; tokens signed by the previous key stay valid.
     RotateSigningKey(ServeArgs),
+    /// Bulk-load key pairs (user ids PREFIX0.., names key-0..) for scale tests.
+    Seed(SeedArgs),
+}
+
+#[derive(clap::Args)]
+struct SeedArgs {
+    /// Number of users to create key pairs for.
+    #[arg(long)]
+    users: u64,
+    /// Key pairs per user.
+    #[arg(long)]
+    keypairs_per_user: u64,
+    /// SQLite database file (created if missing; rows are added to what is there).
+    #[arg(long, env = "NOVAKEYS_DB")]
+    db: String,
+    /// User ids are this prefix followed by 0, 1, ...
+    #[arg(long, default_value = "seed-user-")]
+    user_prefix: String,
+    /// Project id stored with every row.
+    #[arg(long, default_value = "seed-project")]
+    project_id: String,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 20_000)]
+    batch: u64,
 }
 
 fn main() {
@@ -35,6 +59,7 @@ fn main() {
         Command::Serve(args) => serve(args),
         Command::CloudsYaml(args) => clouds_yaml(args),
         Command::RotateSigningKey(args) => rotate(args),
+        Command::Seed(args) => seed(args),
     };
     if let Err(e) = result {
         eprintln!("novakeys: error: {e:#}");
@@ -92,5 +117,28 @@ fn rotate(args: ServeArgs) -> anyhow::Result<()> {
     let identity = Identity::new(&config, &store)?;
     identity.rotate_signing_key()?;
     println!("novakeys: new token signing key in {}; tokens of the previous key stay valid until the next rotation", config.db);
+    Ok(())
+}
+
+fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    let plan = novakeys::seed::SeedPlan {
+        users: args.users,
+        keypairs_per_user: args.keypairs_per_user,
+        user_prefix: args.user_prefix,
+        project_id: args.project_id,
+        batch: args.batch,
+    };
+    let r = novakeys::seed::seed(&args.db, &plan)
+        .map_err(|e| anyhow::anyhow!("cannot seed {}: {e}", args.db))?;
+    let secs = r.elapsed.as_secs_f64();
+    println!(
+        "novakeys: seeded {} key pairs in {secs:.2} s ({:.0}/s); {} key pairs in {}, {} bytes ({:.0} bytes per key pair)",
+        r.inserted,
+        r.inserted as f64 / secs.max(1e-9),
+        r.total_keypairs,
+        args.db,
+        r.db_bytes,
+        r.db_bytes as f64 / (r.total_keypairs.max(1)) as f64
+    );
     Ok(())
 }

@@ -40,6 +40,7 @@ async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         compute_bind: "127.0.0.1:0".parse().unwrap(),
         identity_bind: "127.0.0.1:0".parse().unwrap(),
         db: ":memory:".into(),
+        keygen_pool: 0,
         ..Config::default()
     };
     tweak(&mut config);

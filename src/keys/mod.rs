@@ -9,10 +9,12 @@
 
 mod generate;
 mod pfx;
+mod pool;
 mod ssh;
 mod x509;
 
 pub use generate::{generate, generate_at, GeneratedKey};
+pub use pool::KeyPool;
 pub use ssh::ssh_fingerprint;
 pub use x509::x509_fingerprint;
 

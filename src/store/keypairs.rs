@@ -55,7 +55,7 @@ impl Owner {
 }
 
 const COLUMNS: &str = "id, user_id, project_id, name, kind, public_key, fingerprint, created_at";
-const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+pub(crate) const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 
 fn kind_text(kind: KeyKind) -> &'static str {
     match kind {

@@ -22,6 +22,7 @@ pub fn test_config(auth: AuthMode) -> Config {
         identity_bind: "127.0.0.1:0".parse().unwrap(),
         db: ":memory:".into(),
         auth,
+        keygen_pool: 0,
         ..Config::default()
     }
 }

@@ -104,7 +104,10 @@ pub async fn create(
                 (pk, fp, None)
             }
             None => {
-                let generated = keys::generate(kind, &user_id, &mut rand::rngs::OsRng)?;
+                let generated = match st.keypool.take(kind) {
+                    Some(pooled) => pooled,
+                    None => keys::generate(kind, &user_id, &mut rand::rngs::OsRng)?,
+                };
                 (
                     generated.public_key.clone(),
                     generated.fingerprint.clone(),

@@ -1,0 +1,542 @@
+#!/usr/bin/env python3
+"""Drives novakeys and the baseline server with wrk; see bench/README.md.
+
+Called by bench/run.sh (which builds the binaries and installs wrk):
+    bench.py --novakeys BIN --baseline BIN --out DIR [--smoke] [--scale] [--duration S]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IMPORT_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGGY0fh32MPHfCPM2rKWmuJVJgBbCxUWRJ6Ibd/ftQWq"
+              " bench@novakeys")
+
+REPORT_LUA = r"""
+function done(summary, latency, requests)
+  local f = io.open(os.getenv("WRK_REPORT"), "w")
+  local e = summary.errors
+  f:write(string.format("%d %d %d %d %d %d %d\n", summary.requests, summary.duration,
+    e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.mean))
+  f:close()
+end
+"""
+
+# Per-thread counters: setup() numbers the threads, request() makes unique names.
+THREADS_LUA = r"""
+local nthreads = 0
+function setup(thread)
+  thread:set("tid", nthreads)
+  nthreads = nthreads + 1
+end
+"""
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return int(parts[11]) + int(parts[12])
+
+
+def wait_idle(pid, quiet=1.0, timeout=120):
+    """Waits until the process has used no CPU for `quiet` seconds (e.g. key pool full)."""
+    end = time.time() + timeout
+    last = cpu_ticks(pid)
+    still = time.time()
+    while time.time() < end:
+        time.sleep(0.25)
+        now = cpu_ticks(pid)
+        if now != last:
+            last, still = now, time.time()
+        elif time.time() - still >= quiet:
+            return True
+    return False
+
+
+class Server:
+    """A novakeys serve process on free loopback ports with a fresh database."""
+
+    def __init__(self, binary, workdir, name, extra=(), db=None):
+        self.db = db or os.path.join(workdir, f"{name}.db")
+        self.cport, self.iport = free_port(), free_port()
+        self.out = open(os.path.join(workdir, f"{name}.log"), "w")
+        args = [binary, "serve", "--db", self.db,
+                "--compute-bind", f"127.0.0.1:{self.cport}",
+                "--identity-bind", f"127.0.0.1:{self.iport}",
+                "--quota-key-pairs", "-1", *extra]
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen(args, stdout=self.out, stderr=subprocess.STDOUT)
+        self.cold_start_ms = wait_200(self.cport, "/v2.1", self.t0, self.proc)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.out.close()
+
+
+def wait_200(port, path, t0, proc, timeout=30):
+    """Polls until GET path answers 200; milliseconds since t0."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode} before answering")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", path)
+            r = c.getresponse()
+            r.read()
+            c.close()
+            if r.status == 200:
+                return (time.perf_counter() - t0) * 1000
+        except OSError:
+            time.sleep(0.0005)
+    raise SystemExit(f"no 200 from {path} within {timeout}s")
+
+
+def request(port, method, path, body=None, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    h = {"Content-Type": "application/json", **(headers or {})}
+    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, dict(r.getheaders()), data
+
+
+def token(server, user, password, project):
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user, "domain": {"id": "default"}, "password": password}}},
+        "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
+    status, headers, data = request(server.iport, "POST", "/v3/auth/tokens", body)
+    if status != 201:
+        raise SystemExit(f"token for {user}: {status} {data[:200]!r}")
+    tok = {k.lower(): v for k, v in headers.items()}["x-subject-token"]
+    user_id = json.loads(data)["token"]["user"]["id"]
+    return tok, user_id
+
+
+def wrk(url, script, duration, conns, threads, workdir, name):
+    path = os.path.join(workdir, f"{name}.lua")
+    with open(path, "w") as f:
+        f.write(THREADS_LUA + script + REPORT_LUA)
+    report = os.path.join(workdir, f"{name}.out")
+    env = dict(os.environ, WRK_REPORT=report)
+    cmd = ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{duration}s",
+           "--timeout", "30s", "-s", path, url]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"wrk failed for {name}: {p.stderr}")
+    with open(report) as f:
+        req, dur_us, e_status, e_sock, p50, p99, mean = map(int, f.read().split())
+    r = {"name": name, "requests": req, "rps": req / (dur_us / 1e6),
+         "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "mean_ms": mean / 1000,
+         "non2xx": e_status, "sock_errors": e_sock}
+    log(f"  {name:<22} {r['rps']:>9.0f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms"
+        f"  non-2xx {e_status}  socket errors {e_sock}")
+    return r
+
+
+def lua_get(path, headers):
+    h = ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items())
+    return f"""
+local hdrs = {{ {h} }}
+function request() return wrk.format("GET", "{path}", hdrs) end
+"""
+
+
+def lua_body(method, path_fmt, body_fmt, headers, names_fmt='string.format("%d-%d", tid, n)'):
+    """A request per call with a unique `name` (tid-n); path_fmt/body_fmt are Lua
+    string.format patterns taking that name."""
+    h = ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items())
+    return f"""
+local hdrs = {{ {h} }}
+local n = 0
+function request()
+  local name = {names_fmt}
+  n = n + 1
+  local body = {body_fmt}
+  return wrk.format("{method}", {path_fmt}, hdrs, body)
+end
+"""
+
+
+def openssl_genrsa_ms(n):
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        subprocess.run(["openssl", "genrsa", "-out", "/dev/null", "2048"],
+                       check=True, capture_output=True)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.mean(times), statistics.median(times)
+
+
+def timed_generates(port, tok, n, prefix, conc=1):
+    """n generate requests at 2.1 with `conc` parallel connections; per-request ms."""
+    import threading
+    lat = []
+    lock = threading.Lock()
+    counter = iter(range(n))
+
+    def worker():
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                break
+            body = json.dumps({"keypair": {"name": f"{prefix}-{i}"}})
+            t = time.perf_counter()
+            c.request("POST", "/v2.1/os-keypairs", body=body,
+                      headers={"Content-Type": "application/json", "X-Auth-Token": tok})
+            r = c.getresponse()
+            r.read()
+            ms = (time.perf_counter() - t) * 1000
+            if r.status != 200:
+                raise SystemExit(f"generate: {r.status}")
+            with lock:
+                lat.append(ms)
+        c.close()
+
+    ts = [threading.Thread(target=worker) for _ in range(conc)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return sorted(lat)
+
+
+def pct(sorted_vals, p):
+    if not sorted_vals:
+        return 0.0
+    i = min(len(sorted_vals) - 1, max(0, int(round(p / 100 * len(sorted_vals) + 0.5)) - 1))
+    return sorted_vals[i]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--novakeys", required=True)
+    ap.add_argument("--baseline", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--scale", action="store_true")
+    ap.add_argument("--duration", type=float, default=None)
+    ap.add_argument("--mixed", type=float, default=None, help="seconds of mixed load (RSS)")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    a = ap.parse_args()
+
+    smoke = a.smoke
+    dur = a.duration or (1 if smoke else 5)
+    mixed_s = a.mixed or (2 if smoke else 60)
+    conns, threads = (2, 1) if smoke else (32, 2)
+    keygen_n = 2 if smoke else 20
+    pool_size = 4 if smoke else 16
+    workdir = tempfile.mkdtemp(prefix="novakeys-bench-")
+    os.makedirs(a.out, exist_ok=True)
+    results = {"mode": "smoke" if smoke else "full", "duration_s": dur, "connections": conns,
+               "wrk_threads": threads, "rows": []}
+    servers = []
+    try:
+        # Ceiling: the bare actix handler.
+        log("baseline")
+        bport = free_port()
+        bproc = subprocess.Popen([a.baseline, f"127.0.0.1:{bport}"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_200(bport, "/", time.perf_counter(), bproc)
+            base = wrk(f"http://127.0.0.1:{bport}", lua_get("/v2.1/os-keypairs/x", {}), dur,
+                       conns, threads, workdir, "baseline")
+        finally:
+            bproc.terminate()
+            bproc.wait()
+
+        # Cold start: exec → first 200 on /v2.1, fresh database each time (median of 3).
+        log("cold start")
+        colds = []
+        for i in range(1 if smoke else 3):
+            s = Server(a.novakeys, workdir, f"cold{i}")
+            colds.append(s.cold_start_ms)
+            s.stop()
+        results["cold_start_ms"] = statistics.median(colds)
+        log(f"  cold start {results['cold_start_ms']:.1f} ms ({', '.join(f'{c:.1f}' for c in colds)})")
+
+        # The server under test: 100 key pairs for demo (list/show), a big seeded user whose
+        # key pairs the delete run removes (admin, user_id at 2.10).
+        log("setup")
+        del_n = 2000 if smoke else 200000
+        subprocess.run([a.novakeys, "seed", "--db", os.path.join(workdir, "main.db"),
+                        "--users", "1", "--keypairs-per-user", str(del_n),
+                        "--user-prefix", "del-user-"], check=True, capture_output=True)
+        srv = Server(a.novakeys, workdir, "main", ["--keygen-pool", str(pool_size)],
+                     db=os.path.join(workdir, "main.db"))
+        servers.append(srv)
+        results["cold_start_seeded_ms"] = srv.cold_start_ms
+        demo, demo_id = token(srv, "demo", "demo", "demo")
+        admin, _ = token(srv, "admin", "admin", "admin")
+        for i in range(100):
+            st, _, d = request(srv.cport, "POST", "/v2.1/os-keypairs",
+                               {"keypair": {"name": f"key-{i:03}", "public_key": IMPORT_KEY}},
+                               {"X-Auth-Token": demo})
+            assert st == 200, (st, d)
+        wait_idle(srv.pid)  # pool full, nothing running
+        results["idle_rss_kb"] = rss_kb(srv.pid)
+        log(f"  idle RSS {results['idle_rss_kb'] / 1024:.1f} MB")
+
+        url = f"http://127.0.0.1:{srv.cport}"
+        iurl = f"http://127.0.0.1:{srv.iport}"
+        rows = results["rows"]
+        rows.append(base)
+        rows.append(wrk(url, lua_get("/v2.1/os-keypairs/key-050", {"X-Auth-Token": demo}),
+                        dur, conns, threads, workdir, "show"))
+        rows.append(wrk(url, lua_get("/v2.1/os-keypairs", {"X-Auth-Token": demo}),
+                        dur, conns, threads, workdir, "list100"))
+        body = ('string.format(\'{"keypair": {"name": "imp-%s", "public_key": "'
+                + IMPORT_KEY + '"}}\', name)')
+        rows.append(wrk(url, lua_body("POST", '"/v2.1/os-keypairs"', body,
+                                      {"X-Auth-Token": admin,
+                                       "Content-Type": "application/json"}),
+                        dur, conns, threads, workdir, "import"))
+        width = len(str(del_n - 1))
+        rows.append(wrk(url, lua_body(
+            "DELETE", f'string.format("/v2.1/os-keypairs/key-%0{width}d?user_id=del-user-0", name)',
+            "nil", {"X-Auth-Token": admin, "OpenStack-API-Version": "compute 2.10"},
+            names_fmt=f"tid + n * {threads}"), dur, conns, threads, workdir, "delete"))
+        tok_body = json.dumps({"auth": {"identity": {"methods": ["password"], "password": {
+            "user": {"name": "demo", "domain": {"id": "default"}, "password": "demo"}}},
+            "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}}})
+        rows.append(wrk(iurl, lua_body("POST", '"/v3/auth/tokens"', f"[[{tok_body}]]",
+                                       {"Content-Type": "application/json"}),
+                        dur, conns, threads, workdir, "token_issue"))
+
+        # Key generation: openssl vs novakeys' own (pool off), the pool burst, the sustained rate.
+        log("key generation")
+        o_mean, o_med = openssl_genrsa_ms(keygen_n)
+        nopool = Server(a.novakeys, workdir, "nopool", ["--keygen-pool", "0"])
+        servers.append(nopool)
+        np_tok, _ = token(nopool, "admin", "admin", "admin")
+        own = timed_generates(nopool.cport, np_tok, keygen_n, "own")
+        nopool.stop()
+        servers.remove(nopool)
+        results["keygen"] = {"openssl_mean_ms": o_mean, "openssl_median_ms": o_med,
+                             "novakeys_mean_ms": statistics.mean(own),
+                             "novakeys_median_ms": statistics.median(own), "samples": keygen_n}
+        log(f"  openssl genrsa 2048: mean {o_mean:.1f} ms median {o_med:.1f} ms; "
+            f"novakeys inline: mean {statistics.mean(own):.1f} ms median {statistics.median(own):.1f} ms")
+        wait_idle(srv.pid)
+        burst = timed_generates(srv.cport, admin, pool_size, "burst", conc=4)
+        results["burst"] = {"size": pool_size, "p50_ms": pct(burst, 50),
+                            "max_ms": burst[-1]}
+        log(f"  burst of {pool_size}: p50 {pct(burst, 50):.2f} ms max {burst[-1]:.2f} ms")
+        gen = wrk(url, lua_body("POST", '"/v2.1/os-keypairs"',
+                                'string.format(\'{"keypair": {"name": "gen-%s"}}\', name)',
+                                {"X-Auth-Token": admin, "Content-Type": "application/json"}),
+                  max(dur, 2 if smoke else 10), 2, 1, workdir, "generate")
+        rows.append(gen)
+        wait_idle(srv.pid)
+
+        # Mixed load; RSS sampled from /proc.
+        log(f"mixed load {mixed_s:.0f} s")
+        mixed_lua = f"""
+local hdrs = {{ ["X-Auth-Token"] = "{demo}", ["Content-Type"] = "application/json" }}
+local n = 0
+function request()
+  n = n + 1
+  local k = n % 10
+  if k == 5 then
+    return wrk.format("POST", "/v2.1/os-keypairs", hdrs,
+      string.format('{{"keypair": {{"name": "mix-%d-%d", "public_key": "{IMPORT_KEY}"}}}}', tid, n))
+  elseif k == 9 and n > 20 then
+    return wrk.format("DELETE", string.format("/v2.1/os-keypairs/mix-%d-%d", tid, n - 14), hdrs)
+  elseif k % 2 == 0 then
+    return wrk.format("GET", "/v2.1/os-keypairs/key-" .. string.format("%03d", n % 100), hdrs)
+  else
+    return wrk.format("GET", "/v2.1/os-keypairs", hdrs)
+  end
+end
+"""
+        samples = []
+        path = os.path.join(workdir, "mixed.lua")
+        with open(path, "w") as f:
+            f.write(THREADS_LUA + mixed_lua + REPORT_LUA)
+        report = os.path.join(workdir, "mixed.out")
+        wp = subprocess.Popen(["wrk", "-t", str(threads), "-c", str(conns), "-d",
+                               f"{mixed_s}s", "--timeout", "30s", "-s", path, url],
+                              env=dict(os.environ, WRK_REPORT=report),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t0 = time.time()
+        while wp.poll() is None:
+            time.sleep(min(5, max(0.5, mixed_s / 12)))
+            samples.append((round(time.time() - t0, 1), rss_kb(srv.pid)))
+        with open(report) as f:
+            req, dur_us, e_status, e_sock, p50, p99, mean = map(int, f.read().split())
+        results["mixed"] = {"seconds": mixed_s, "rps": req / (dur_us / 1e6), "non2xx": e_status,
+                            "p50_ms": p50 / 1000, "p99_ms": p99 / 1000,
+                            "rss_samples_kb": samples,
+                            "rss_end_kb": rss_kb(srv.pid)}
+        log(f"  mixed {req / (dur_us / 1e6):.0f} req/s non-2xx {e_status}; RSS "
+            + " ".join(f"{t:.0f}s:{kb / 1024:.1f}" for t, kb in samples))
+
+        if a.scale:
+            results["scale"] = scale(a, workdir)
+    finally:
+        for s in servers:
+            s.stop()
+        if not a.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            log(f"work directory kept: {workdir}")
+
+    write_report(results, a.out)
+
+
+def scale(a, workdir):
+    """1,000,000 key pairs (10,000 users × 100) plus one user with 1,000."""
+    log("scale: seeding 10000 users x 100 key pairs")
+    db = os.path.join(workdir, "scale.db")
+    t = time.time()
+    p = subprocess.run([a.novakeys, "seed", "--db", db, "--users", "10000",
+                        "--keypairs-per-user", "100"], check=True, capture_output=True, text=True)
+    log("  " + p.stdout.strip())
+    seed_s = time.time() - t
+    p2 = subprocess.run([a.novakeys, "seed", "--db", db, "--users", "1", "--keypairs-per-user",
+                         "1000", "--user-prefix", "big-user-"], check=True, capture_output=True,
+                        text=True)
+    size = os.path.getsize(db)
+    srv = Server(a.novakeys, workdir, "scale", ["--keygen-pool", "0"], db=db)
+    try:
+        admin, _ = token(srv, "admin", "admin", "admin")
+        url = f"http://127.0.0.1:{srv.cport}"
+        h = {"X-Auth-Token": admin, "OpenStack-API-Version": "compute 2.35"}
+        show = wrk(url, f"""
+local hdrs = {{ ["X-Auth-Token"] = "{admin}", ["OpenStack-API-Version"] = "compute 2.10" }}
+local n = 0
+function request()
+  n = n + 1
+  local u = (n * 7919 + tid * 104729) % 10000
+  return wrk.format("GET", string.format("/v2.1/os-keypairs/key-%02d?user_id=seed-user-%d", n % 100, u), hdrs)
+end
+""", 10, 32, 2, workdir, "scale_show")
+        page = wrk(url, lua_get("/v2.1/os-keypairs?user_id=big-user-0&limit=1000", h),
+                   10, 4, 1, workdir, "scale_list1000")
+        page1 = wrk(url, lua_get("/v2.1/os-keypairs?user_id=big-user-0&limit=1000", h),
+                    5, 1, 1, workdir, "scale_list1000_c1")
+        st, _, d = request(srv.cport, "GET", "/v2.1/os-keypairs?user_id=big-user-0&limit=1000",
+                           headers=h)
+        items = len(json.loads(d)["keypairs"])
+    finally:
+        srv.stop()
+    return {"keypairs": 1_001_000, "seed_seconds": seed_s, "seed_output": p.stdout.strip(),
+            "db_bytes": size, "bytes_per_keypair": size / 1_001_000, "show": show,
+            "list1000": page, "list1000_c1": page1, "page_items": items}
+
+
+def write_report(r, out):
+    rows = r["rows"]
+    base = rows[0]
+    targets = {"show": 0.5, "list100": 0.25, "import": 0.2}
+    lines = [f"# novakeys benchmark ({r['mode']})", "",
+             f"{time.strftime('%Y-%m-%d %H:%M:%S')} on {os.cpu_count()} CPUs; wrk "
+             f"-t{r['wrk_threads']} -c{r['connections']} -d{r['duration_s']}s per row "
+             f"(generate: -t1 -c2). Ratios are to the bare actix baseline.", "",
+             "| scenario | req/s | ×baseline | p50 ms | p99 ms | p50 ×baseline | p99 ×baseline | non-2xx | target |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for row in rows:
+        ratio = row["rps"] / base["rps"]
+        t = targets.get(row["name"])
+        target = f"≥ {t} × {'✅' if ratio >= t else '❌'}" if t else ""
+        if row["name"] == "token_issue":
+            target = f"≥ 2000/s {'✅' if row['rps'] >= 2000 else '❌'}"
+        lines.append(
+            f"| {row['name']} | {row['rps']:.0f} | {ratio:.3f} | {row['p50_ms']:.2f} | "
+            f"{row['p99_ms']:.2f} | {row['p50_ms'] / max(base['p50_ms'], 1e-3):.1f} | "
+            f"{row['p99_ms'] / max(base['p99_ms'], 1e-3):.1f} | {row['non2xx']} | {target} |")
+    k = r["keygen"]
+    kr = k["novakeys_mean_ms"] / k["openssl_mean_ms"]
+    b = r["burst"]
+    m = r["mixed"]
+    samples = m["rss_samples_kb"]
+    half = [kb for t, kb in samples if t >= m["seconds"] / 2] or [m["rss_end_kb"]]
+    first = [kb for t, kb in samples if t < m["seconds"] / 2] or half
+    growth = max(half) - max(first)
+    lines += ["",
+              "| measure | value | target |", "|---|---:|---|",
+              f"| keygen per key, novakeys inline (mean of {k['samples']}) | {k['novakeys_mean_ms']:.1f} ms "
+              f"(median {k['novakeys_median_ms']:.1f}) | |",
+              f"| keygen per key, `openssl genrsa 2048` (mean of {k['samples']}) | {k['openssl_mean_ms']:.1f} ms "
+              f"(median {k['openssl_median_ms']:.1f}) | |",
+              f"| keygen ratio novakeys/openssl | {kr:.2f} | ≤ 1.5 {'✅' if kr <= 1.5 else '❌'} |",
+              f"| generate burst of {b['size']} (pool size), p50 | {b['p50_ms']:.2f} ms (max {b['max_ms']:.1f}) "
+              f"| ≤ 5 ms {'✅' if b['p50_ms'] <= 5 else '❌'} |",
+              f"| generate sustained (pool drained) | {rows[-1]['rps']:.1f} keys/s | |",
+              f"| cold start, fresh DB (exec → first 200 on /v2.1) | {r['cold_start_ms']:.1f} ms "
+              f"| ≤ 50 ms {'✅' if r['cold_start_ms'] <= 50 else '❌'} |",
+              f"| cold start, seeded DB | {r['cold_start_seeded_ms']:.1f} ms | |",
+              f"| idle RSS (pool full) | {r['idle_rss_kb'] / 1024:.1f} MB "
+              f"| ≤ 20 MB {'✅' if r['idle_rss_kb'] <= 20 * 1024 else '❌'} |",
+              f"| mixed load {m['seconds']:.0f} s | {m['rps']:.0f} req/s, p50 {m['p50_ms']:.2f} ms, "
+              f"p99 {m['p99_ms']:.2f} ms, non-2xx {m['non2xx']} | |",
+              f"| RSS after mixed load | {m['rss_end_kb'] / 1024:.1f} MB (max {max(kb for _, kb in samples) / 1024:.1f}; "
+              f"2nd-half growth {growth / 1024:+.1f} MB) | ≤ 64 MB, flat "
+              f"{'✅' if m['rss_end_kb'] <= 64 * 1024 and growth <= 1024 else '❌'} |",
+              "", "RSS samples (s: MB): "
+              + ", ".join(f"{t:.0f}: {kb / 1024:.1f}" for t, kb in samples)]
+    if "scale" in r:
+        s = r["scale"]
+        lines += ["", "## Scale (1,001,000 key pairs)", "",
+                  f"- seed: {s['seed_output']}",
+                  f"- DB {s['db_bytes'] / 1e6:.0f} MB = {s['bytes_per_keypair']:.0f} bytes per key pair",
+                  f"- show (random users, -c32): {s['show']['rps']:.0f} req/s, p50 "
+                  f"{s['show']['p50_ms']:.2f} ms, p99 {s['show']['p99_ms']:.2f} ms "
+                  f"(target p99 < 2 ms {'✅' if s['show']['p99_ms'] < 2 else '❌'}), non-2xx {s['show']['non2xx']}",
+                  f"- list page of {s['page_items']} (-c4): {s['list1000']['rps']:.0f} req/s, p50 "
+                  f"{s['list1000']['p50_ms']:.2f} ms, p99 {s['list1000']['p99_ms']:.2f} ms",
+                  f"- list page of {s['page_items']} (-c1): p50 {s['list1000_c1']['p50_ms']:.2f} ms, "
+                  f"p99 {s['list1000_c1']['p99_ms']:.2f} ms (target < 20 ms "
+                  f"{'✅' if s['list1000_c1']['p99_ms'] < 20 else '❌'})"]
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "latest.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(out, "latest.json"), "w") as f:
+        json.dump(r, f, indent=1)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
