@@ -44,6 +44,13 @@ impl Reply {
             body: Some(pyjson::to_vec(value)),
         }
     }
+    /// Any serializable body, rendered like `json` (Python's `json.dumps`).
+    pub fn serialize<T: serde::Serialize>(status: StatusCode, body: &T) -> Reply {
+        Reply {
+            status,
+            body: Some(pyjson::to_vec(body)),
+        }
+    }
     /// An empty body that still says `application/json` (Nova's 202/204).
     pub fn empty(status: StatusCode) -> Reply {
         Reply { status, body: None }

@@ -64,6 +64,51 @@ fn kind_text(kind: KeyKind) -> &'static str {
     }
 }
 
+/// `created_at` as stored and shown (`%Y-%m-%dT%H:%M:%S%.6f`), without chrono's format-string
+/// interpreter (it showed in list profiles).
+pub fn format_time(t: &NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return t.format(TIME_FORMAT).to_string();
+    }
+    format!(
+        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond() % 1_000_000_000 / 1000
+    )
+}
+
+/// Parses what `format_time` writes; anything else goes through chrono's parser.
+fn parse_time(s: &str) -> Result<NaiveDateTime, chrono::ParseError> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r.clone())?.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let fast = (b.len() == 26
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.')
+        .then(|| {
+            chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?
+                .and_hms_micro_opt(num(11..13)?, num(14..16)?, num(17..19)?, num(20..26)?)
+        })
+        .flatten();
+    match fast {
+        Some(t) => Ok(t),
+        None => NaiveDateTime::parse_from_str(s, TIME_FORMAT),
+    }
+}
+
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Keypair> {
     let kind: String = row.get(4)?;
     let created: String = row.get(7)?;
@@ -79,7 +124,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Keypair> {
         },
         public_key: row.get(5)?,
         fingerprint: row.get(6)?,
-        created_at: NaiveDateTime::parse_from_str(&created, TIME_FORMAT).map_err(|e| {
+        created_at: parse_time(&created).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e))
         })?,
     })
@@ -126,7 +171,7 @@ pub fn create(
             kind_text(new.kind),
             new.public_key,
             new.fingerprint,
-            new.created_at.format(TIME_FORMAT).to_string(),
+            format_time(&new.created_at),
         ]);
     match inserted {
         Ok(_) => {}
@@ -312,6 +357,30 @@ mod tests {
         create(&mut conn, &b, &proj, Some(2)).unwrap();
         assert_eq!(list(&conn, &proj, None, None).unwrap().len(), 2);
         assert_eq!(get(&conn, &proj, "other").unwrap().unwrap().user_id, "b");
+    }
+
+    #[test]
+    fn time_format_roundtrips_like_chrono() {
+        for (secs, nanos) in [
+            (1_700_000_000, 123_456_000),
+            (0, 0),
+            (1_999_999_999, 999_999_999),
+        ] {
+            let t = chrono::DateTime::from_timestamp(secs, nanos)
+                .unwrap()
+                .naive_utc();
+            let s = format_time(&t);
+            assert_eq!(s, t.format(TIME_FORMAT).to_string());
+            assert_eq!(
+                parse_time(&s).unwrap(),
+                NaiveDateTime::parse_from_str(&s, TIME_FORMAT).unwrap()
+            );
+        }
+        assert!(parse_time("2024-01-01T00:00:00").is_err());
+        assert_eq!(
+            parse_time("2024-02-03T04:05:06.5").unwrap(),
+            NaiveDateTime::parse_from_str("2024-02-03T04:05:06.5", TIME_FORMAT).unwrap()
+        );
     }
 
     #[test]

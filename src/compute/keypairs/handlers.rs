@@ -168,7 +168,7 @@ pub async fn index(state: web::Data<AppState>, req: ComputeRequest) -> Result<Re
             })
     })
     .await?;
-    Ok(Reply::json(
+    Ok(Reply::serialize(
         actix_web::http::StatusCode::OK,
         &view::index(f, &req, &items, page_size),
     ))
@@ -184,14 +184,12 @@ pub async fn show(
     validate_query(&req, schema::MEMBER_QUERY)?;
     let (user_id, owner) = addressed(&state, &req, f, req.first("user_id"));
     enforce(&req.auth, KeypairAction::Show, &user_id)?;
-    let st = state.clone();
-    let found = blocking(
-        move || match st.store.read(|c| store::get(c, &owner, &name))? {
-            Some(kp) => Ok(kp),
-            None => Err(Fault::keypair_not_found(&name, &user_id)),
-        },
-    )
-    .await?;
+    // One indexed row from a reader connection (never waits for the writer): cheaper right
+    // here than a round trip through the blocking pool.
+    let found = match state.store.read(|c| store::get(c, &owner, &name))? {
+        Some(kp) => kp,
+        None => return Err(Fault::keypair_not_found(&name, &user_id)),
+    };
     Ok(Reply::json(
         actix_web::http::StatusCode::OK,
         &view::show(f, &found),

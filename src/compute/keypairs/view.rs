@@ -8,6 +8,7 @@ use crate::compute::request::{urlencode, ComputeRequest};
 use crate::keys::KeyKind;
 use crate::store::keypairs::Keypair;
 use actix_web::http::StatusCode;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 fn kind_name(kind: KeyKind) -> &'static str {
@@ -42,7 +43,7 @@ pub fn show(f: KeypairFeatures, kp: &Keypair) -> Value {
     m.insert("user_id".into(), json!(kp.user_id));
     m.insert(
         "created_at".into(),
-        json!(kp.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()),
+        json!(crate::store::keypairs::format_time(&kp.created_at)),
     );
     m.insert("deleted".into(), json!(false));
     m.insert("deleted_at".into(), Value::Null);
@@ -54,38 +55,67 @@ pub fn show(f: KeypairFeatures, kp: &Keypair) -> Value {
     json!({ "keypair": m })
 }
 
+/// The list body, serialized straight from the rows (no intermediate `Value` tree: a 1000-item
+/// page would otherwise allocate a map per item). Field order is Nova's.
+#[derive(Serialize)]
+pub struct IndexBody<'a> {
+    keypairs: Vec<IndexItem<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keypairs_links: Option<[Link; 1]>,
+}
+
+#[derive(Serialize)]
+struct IndexItem<'a> {
+    keypair: IndexEntry<'a>,
+}
+
+#[derive(Serialize)]
+struct IndexEntry<'a> {
+    name: &'a str,
+    public_key: &'a str,
+    fingerprint: &'a str,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Link {
+    rel: &'static str,
+    href: String,
+}
+
 /// `{"keypairs": [...], ["keypairs_links": [...]]}`; `page_size` is the effective limit when
 /// paging applies.
-pub fn index(
+pub fn index<'a>(
     f: KeypairFeatures,
     req: &ComputeRequest,
-    items: &[Keypair],
+    items: &'a [Keypair],
     page_size: Option<u32>,
-) -> Value {
-    let list: Vec<Value> = items
+) -> IndexBody<'a> {
+    let keypairs = items
         .iter()
-        .map(|kp| {
-            let mut m = Map::new();
-            m.insert("name".into(), json!(kp.name));
-            m.insert("public_key".into(), json!(kp.public_key));
-            m.insert("fingerprint".into(), json!(kp.fingerprint));
-            if f.key_type {
-                m.insert("type".into(), json!(kind_name(kp.kind)));
-            }
-            json!({ "keypair": m })
+        .map(|kp| IndexItem {
+            keypair: IndexEntry {
+                name: &kp.name,
+                public_key: &kp.public_key,
+                fingerprint: &kp.fingerprint,
+                kind: f.key_type.then(|| kind_name(kp.kind)),
+            },
         })
         .collect();
-    let mut body = Map::new();
-    body.insert("keypairs".into(), Value::Array(list));
+    let mut keypairs_links = None;
     if let (true, Some(size), Some(last)) = (f.paging, page_size, items.last()) {
         if size != 0 && items.len() == size as usize {
-            body.insert(
-                "keypairs_links".into(),
-                json!([{"rel": "next", "href": next_link(req, &last.name)}]),
-            );
+            keypairs_links = Some([Link {
+                rel: "next",
+                href: next_link(req, &last.name),
+            }]);
         }
     }
-    Value::Object(body)
+    IndexBody {
+        keypairs,
+        keypairs_links,
+    }
 }
 
 /// Nova's `_get_next_link`: sorted query (last duplicate wins, first position kept), `marker`
