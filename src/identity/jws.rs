@@ -7,7 +7,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde::{Deserialize, Serialize};
 
@@ -36,7 +36,9 @@ pub struct TokenClaims {
 
 /// Signs with the newest key; verifies with the newest two.
 pub struct Signer {
-    encoding: EncodingKey,
+    /// Parsed once: re-parsing the PKCS#8 key per token (as `jsonwebtoken::crypto::sign` does)
+    /// derives the public key, a second scalar multiplication per token.
+    signing: p256::ecdsa::SigningKey,
     decoding: Vec<DecodingKey>,
 }
 
@@ -69,15 +71,18 @@ impl Signer {
         let current = keys
             .first()
             .ok_or_else(|| anyhow::anyhow!("no token signing key"))?;
-        let encoding = EncodingKey::from_ec_pem(current.private_pem.as_bytes())
-            .map_err(|e| anyhow::anyhow!("invalid token signing key: {e}"))?;
+        let signing = {
+            use p256::pkcs8::DecodePrivateKey;
+            p256::ecdsa::SigningKey::from_pkcs8_pem(&current.private_pem)
+                .map_err(|e| anyhow::anyhow!("invalid token signing key: {e}"))?
+        };
         let decoding = keys
             .iter()
             .take(2)
             .map(|k| DecodingKey::from_ec_pem(k.public_pem.as_bytes()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| anyhow::anyhow!("invalid token verification key: {e}"))?;
-        Ok(Signer { encoding, decoding })
+        Ok(Signer { signing, decoding })
     }
 
     pub fn sign(&self, claims: &TokenClaims) -> anyhow::Result<String> {
@@ -87,10 +92,12 @@ impl Signer {
             URL_SAFE_NO_PAD.encode(HEADER),
             URL_SAFE_NO_PAD.encode(payload)
         );
-        let signature =
-            jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding, Algorithm::ES256)
-                .map_err(|e| anyhow::anyhow!("cannot sign token: {e}"))?;
-        Ok(format!("{message}.{signature}"))
+        use p256::ecdsa::signature::Signer as _;
+        let signature: p256::ecdsa::Signature = self.signing.try_sign(message.as_bytes())?;
+        Ok(format!(
+            "{message}.{}",
+            URL_SAFE_NO_PAD.encode(signature.to_bytes())
+        ))
     }
 
     /// The claims, if `token` is an ES256 JWS signed by one of our keys. Expiry unchecked.

@@ -43,7 +43,14 @@ pub struct Identity {
     cache: Mutex<HashMap<String, Cached>>,
     token_expiration: i64,
     hash_cost: u32,
+    /// Secrets that already passed bcrypt: stored hash → salted SHA-256 of the secret.
+    verified: Mutex<HashMap<String, [u8; 32]>>,
+    /// Per-process random salt for `verified`.
+    verified_salt: [u8; 32],
 }
+
+/// How many verified secrets `check_secret` remembers.
+const VERIFIED_SIZE: usize = 1024;
 
 struct Cached {
     ctx: AuthContext,
@@ -169,6 +176,8 @@ impl Identity {
             cache: Mutex::new(HashMap::new()),
             token_expiration: config.token_expiration as i64,
             hash_cost: config.password_hash_cost,
+            verified: Mutex::new(HashMap::new()),
+            verified_salt: rand::random(),
         })
     }
 
@@ -189,6 +198,37 @@ impl Identity {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Whether `secret` matches the bcrypt `hash`. A secret that already matched this very hash
+    /// is recognised by its salted SHA-256 (kept in memory only, for at most `VERIFIED_SIZE`
+    /// hashes) instead of running bcrypt again: a changed password has a new hash, so it can
+    /// never match a stale entry. Failures are never cached.
+    pub fn check_secret(&self, secret: &str, hash: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        let digest: [u8; 32] = Sha256::new()
+            .chain_update(self.verified_salt)
+            .chain_update(secret.as_bytes())
+            .finalize()
+            .into();
+        {
+            let cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(known) = cache.get(hash) {
+                // Constant-time comparison.
+                if known.iter().zip(digest).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0 {
+                    return true;
+                }
+            }
+        }
+        if !bcrypt::verify(secret, hash).unwrap_or(false) {
+            return false;
+        }
+        let mut cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= VERIFIED_SIZE {
+            cache.clear();
+        }
+        cache.insert(hash.to_string(), digest);
+        true
     }
 
     /// Makes every cached verification stale (call after any change that can invalidate one).
@@ -660,6 +700,20 @@ mod tests {
             openstack_system: None,
             openstack_app_cred_id: None,
         }
+    }
+
+    #[test]
+    fn verified_secrets_are_remembered_only_for_their_hash() {
+        let store = Store::open(":memory:", Durability::Normal).unwrap();
+        let id = Identity::new(&config(":memory:"), &store).unwrap();
+        let h1 = bcrypt::hash("s3cret", 4).unwrap();
+        let h2 = bcrypt::hash("other", 4).unwrap();
+        assert!(!id.check_secret("wrong", &h1));
+        assert!(id.check_secret("s3cret", &h1));
+        assert!(id.check_secret("s3cret", &h1), "cached");
+        assert!(!id.check_secret("wrong", &h1), "the cache never accepts another secret");
+        assert!(!id.check_secret("s3cret", &h2), "a new hash needs bcrypt again");
+        assert!(id.check_secret("other", &h2));
     }
 
     #[test]

@@ -303,7 +303,7 @@ fn password(id: &Identity, payload: &Value) -> Result<User, IdentityError> {
         .password_hash
         .as_deref()
         .ok_or_else(IdentityError::unauthorized)?;
-    if bcrypt::verify(given, hash).unwrap_or(false) {
+    if id.check_secret(given, hash) {
         Ok(user)
     } else {
         Err(IdentityError::unauthorized())
@@ -348,7 +348,7 @@ fn application_credential(
             return Err(IdentityError::unauthorized());
         }
     }
-    if !bcrypt::verify(secret, &ac.secret_hash).unwrap_or(false) {
+    if !id.check_secret(secret, &ac.secret_hash) {
         return Err(IdentityError::unauthorized());
     }
     Ok((user, ac))
