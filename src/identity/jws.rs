@@ -192,7 +192,7 @@ mod tests {
         let hs = jsonwebtoken::encode(
             &jsonwebtoken::Header::new(Algorithm::HS256),
             &claims(),
-            &EncodingKey::from_secret(key.public_pem.as_bytes()),
+            &jsonwebtoken::EncodingKey::from_secret(key.public_pem.as_bytes()),
         )
         .unwrap();
         assert!(signer.verify(&hs).is_none());

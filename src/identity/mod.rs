@@ -215,7 +215,12 @@ impl Identity {
             let cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(known) = cache.get(hash) {
                 // Constant-time comparison.
-                if known.iter().zip(digest).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0 {
+                if known
+                    .iter()
+                    .zip(digest)
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+                {
                     return true;
                 }
             }
@@ -711,8 +716,14 @@ mod tests {
         assert!(!id.check_secret("wrong", &h1));
         assert!(id.check_secret("s3cret", &h1));
         assert!(id.check_secret("s3cret", &h1), "cached");
-        assert!(!id.check_secret("wrong", &h1), "the cache never accepts another secret");
-        assert!(!id.check_secret("s3cret", &h2), "a new hash needs bcrypt again");
+        assert!(
+            !id.check_secret("wrong", &h1),
+            "the cache never accepts another secret"
+        );
+        assert!(
+            !id.check_secret("s3cret", &h2),
+            "a new hash needs bcrypt again"
+        );
         assert!(id.check_secret("other", &h2));
     }
 
