@@ -376,11 +376,18 @@ mod tests {
                 NaiveDateTime::parse_from_str(&s, TIME_FORMAT).unwrap()
             );
         }
-        assert!(parse_time("2024-01-01T00:00:00").is_err());
-        assert_eq!(
-            parse_time("2024-02-03T04:05:06.5").unwrap(),
-            NaiveDateTime::parse_from_str("2024-02-03T04:05:06.5", TIME_FORMAT).unwrap()
-        );
+        for odd in [
+            "2024-01-01T00:00:00",
+            "2024-02-03T04:05:06.5",
+            "2024-13-01T00:00:00.000000",
+            "x",
+        ] {
+            assert_eq!(
+                parse_time(odd).ok(),
+                NaiveDateTime::parse_from_str(odd, TIME_FORMAT).ok(),
+                "{odd}"
+            );
+        }
     }
 
     #[test]
