@@ -171,16 +171,26 @@ pub async fn index(state: web::Data<AppState>, req: ComputeRequest) -> Result<Re
     ))
 }
 
+/// The show/delete preamble: query schema, addressed owner, policy.
+fn authorize_member(
+    state: &AppState,
+    req: &ComputeRequest,
+    action: KeypairAction,
+) -> Result<(KeypairFeatures, String, Owner), Fault> {
+    let f = KeypairFeatures::at(req.version);
+    validate_query(req, schema::MEMBER_QUERY)?;
+    let (user_id, owner) = addressed(state, req, f, req.first("user_id"));
+    enforce(&req.auth, action, &user_id)?;
+    Ok((f, user_id, owner))
+}
+
 /// `GET /os-keypairs/{name}`
 pub async fn show(
     state: web::Data<AppState>,
     req: ComputeRequest,
     name: String,
 ) -> Result<Reply, Fault> {
-    let f = KeypairFeatures::at(req.version);
-    validate_query(&req, schema::MEMBER_QUERY)?;
-    let (user_id, owner) = addressed(&state, &req, f, req.first("user_id"));
-    enforce(&req.auth, KeypairAction::Show, &user_id)?;
+    let (f, user_id, owner) = authorize_member(&state, &req, KeypairAction::Show)?;
     let st = state.clone();
     let found = blocking(
         move || match st.store.read(|c| store::get(c, &owner, &name))? {
@@ -201,10 +211,7 @@ pub async fn delete(
     req: ComputeRequest,
     name: String,
 ) -> Result<Reply, Fault> {
-    let f = KeypairFeatures::at(req.version);
-    validate_query(&req, schema::MEMBER_QUERY)?;
-    let (user_id, owner) = addressed(&state, &req, f, req.first("user_id"));
-    enforce(&req.auth, KeypairAction::Delete, &user_id)?;
+    let (f, user_id, owner) = authorize_member(&state, &req, KeypairAction::Delete)?;
     let st = state.clone();
     blocking(
         move || match st.store.write(|c| store::delete(c, &owner, &name)) {
