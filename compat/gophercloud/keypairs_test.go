@@ -22,14 +22,17 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud"
 	"github.com/gophercloud/gophercloud/openstack"
 	"github.com/gophercloud/gophercloud/openstack/compute/v2/extensions/keypairs"
+	"github.com/gophercloud/gophercloud/openstack/identity/v3/applicationcredentials"
 	"github.com/gophercloud/gophercloud/openstack/identity/v3/tokens"
 	"github.com/gophercloud/gophercloud/openstack/identity/v3/users"
 	"github.com/gophercloud/gophercloud/pagination"
@@ -101,9 +104,31 @@ type session struct {
 	userID   string
 }
 
+// trace logs every exchange (as the provider's debug transport does): method, URL, the
+// microversion headers sent, and the status with the version headers returned.
+type trace struct{ t *testing.T }
+
+func (tr trace) RoundTrip(req *http.Request) (*http.Response, error) {
+	mv := req.Header.Get("OpenStack-API-Version")
+	legacy := req.Header.Get("X-OpenStack-Nova-API-Version")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		tr.t.Logf("%s %s [%s|%s] -> %v", req.Method, req.URL, mv, legacy, err)
+		return resp, err
+	}
+	tr.t.Logf("%s %s [%s|%s] -> %d [%s|%s]", req.Method, req.URL, mv, legacy, resp.StatusCode,
+		resp.Header.Get("OpenStack-API-Version"), resp.Header.Get("X-OpenStack-Nova-API-Version"))
+	return resp, err
+}
+
 func authenticate(t *testing.T, opts gophercloud.AuthOptions) *session {
 	t.Helper()
-	provider, err := openstack.AuthenticatedClient(opts)
+	// openstack.AuthenticatedClient, with a tracing http.Client in between.
+	provider, err := openstack.NewClient(opts.IdentityEndpoint)
+	if err == nil {
+		provider.HTTPClient = http.Client{Transport: trace{t}}
+		err = openstack.Authenticate(provider, opts)
+	}
 	if err != nil {
 		t.Fatalf("authenticating %s at %s: %v", opts.Username, opts.IdentityEndpoint, err)
 	}
@@ -115,6 +140,14 @@ func authenticate(t *testing.T, opts gophercloud.AuthOptions) *session {
 	user, err := res.ExtractUser()
 	if err != nil || user.ID == "" {
 		t.Fatalf("token has no user: %v", err)
+	}
+	// tokens.Token.ExpiresAt is a time.Time: expires_at must be RFC 3339, in the future.
+	tok, err := res.ExtractToken()
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	if left := time.Until(tok.ExpiresAt); left < 5*time.Minute || left > 25*time.Hour {
+		t.Fatalf("token expires_at %v is %v from now", tok.ExpiresAt, left)
 	}
 	return &session{provider: provider, userID: user.ID}
 }
@@ -655,5 +688,108 @@ func TestAuthVersionDiscovery(t *testing.T) {
 	s = authenticate(t, providerAuthOptions(root+"/v3", userCreds(t)))
 	if _, err := keypairs.List(s.compute(t)).AllPages(); err != nil {
 		t.Fatalf("List: %v", err)
+	}
+}
+
+// Scope by ids: OS_USER_DOMAIN_ID / OS_PROJECT_DOMAIN_ID=default and the project id, as
+// AuthOptions without a Scope (TenantID + DomainID), the other common provider configuration.
+func TestAuthByDomainAndProjectID(t *testing.T) {
+	c := userCreds(t)
+	first := login(t, c)
+	res := first.provider.GetAuthResult().(tokens.CreateResult)
+	project, err := res.ExtractProject()
+	if err != nil || project == nil || project.ID == "" {
+		t.Fatalf("token has no project: %v %+v", err, project)
+	}
+	assertEqual(t, "project name", project.Name, c.project)
+	if project.Domain.ID == "" {
+		t.Fatalf("project has no domain id: %+v", project)
+	}
+	s := authenticate(t, gophercloud.AuthOptions{
+		IdentityEndpoint: env(t, "OS_AUTH_URL"),
+		Username:         c.username,
+		Password:         c.password,
+		DomainID:         project.Domain.ID,
+		TenantID:         project.ID,
+		AllowReauth:      true,
+	})
+	assertEqual(t, "user id", s.userID, first.userID)
+	if _, err := keypairs.List(s.compute(t)).AllPages(); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+}
+
+// A wrong password is a gophercloud.ErrDefault401 from Keystone, not a retry loop.
+func TestAuthWrongPassword(t *testing.T) {
+	c := userCreds(t)
+	opts := providerAuthOptions(env(t, "OS_AUTH_URL"), c)
+	opts.Password = c.password + "-wrong"
+	provider, err := openstack.NewClient(opts.IdentityEndpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider.HTTPClient = http.Client{Transport: trace{t}}
+	err = openstack.Authenticate(provider, opts)
+	if _, ok := err.(gophercloud.ErrDefault401); !ok {
+		t.Fatalf("want gophercloud.ErrDefault401, got %T: %v", err, err)
+	}
+}
+
+// With AllowReauth (the provider always sets it) a 401 from Nova makes gophercloud
+// re-authenticate once and retry: here the token is revoked under it.
+func TestAuthReauthAfterRevoke(t *testing.T) {
+	s := login(t, userCreds(t))
+	client := s.compute(t)
+	if _, err := keypairs.List(client).AllPages(); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	old := s.provider.Token()
+	if err := tokens.Revoke(s.identity(t), old).Err; err != nil {
+		t.Fatalf("revoke own token: %v", err)
+	}
+	kp := mustCreate(t, client, keypairs.CreateOpts{Name: randomName("kp_"), PublicKey: createKey(t)})
+	if s.provider.Token() == old {
+		t.Fatal("no re-authentication after the token was revoked")
+	}
+	if err := keypairs.Delete(client, kp.Name).ExtractErr(); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+}
+
+// Application credentials (OS_APPLICATION_CREDENTIAL_ID/_SECRET, or _NAME with the user), which
+// the provider supports: created by the user, then used to manage key pairs.
+func TestAuthApplicationCredential(t *testing.T) {
+	s := login(t, userCreds(t))
+	idc := s.identity(t)
+	ac, err := applicationcredentials.Create(idc, s.userID, applicationcredentials.CreateOpts{
+		Name: randomName("ac_"), Secret: "s3cret-" + randomName(""),
+	}).Extract()
+	if err != nil {
+		t.Fatalf("create application credential: %v", err)
+	}
+	defer func() {
+		if err := applicationcredentials.Delete(idc, s.userID, ac.ID).ExtractErr(); err != nil {
+			t.Errorf("delete application credential: %v", err)
+		}
+	}()
+	if ac.Secret == "" || ac.ID == "" {
+		t.Fatalf("application credential without id or secret: %+v", ac)
+	}
+	for _, opts := range []gophercloud.AuthOptions{
+		{ApplicationCredentialID: ac.ID, ApplicationCredentialSecret: ac.Secret},
+		{ApplicationCredentialName: ac.Name, ApplicationCredentialSecret: ac.Secret, UserID: s.userID},
+		{ApplicationCredentialName: ac.Name, ApplicationCredentialSecret: ac.Secret,
+			Username: userCreds(t).username, DomainName: userCreds(t).domain},
+	} {
+		opts.IdentityEndpoint = env(t, "OS_AUTH_URL")
+		opts.AllowReauth = true
+		acs := authenticate(t, opts)
+		assertEqual(t, "user of the application credential token", acs.userID, s.userID)
+		client := acs.compute(t)
+		kp := mustCreate(t, client, keypairs.CreateOpts{Name: randomName("kp_"), PublicKey: createKey(t)})
+		assertEqual(t, "user_id", kp.UserID, s.userID)
+		if err := keypairs.Delete(client, kp.Name).ExtractErr(); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
 	}
 }
