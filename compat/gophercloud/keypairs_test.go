@@ -26,6 +26,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,7 +239,7 @@ func deleteKeyPair(t *testing.T, client *gophercloud.ServiceClient, name string,
 
 // ---- helpers ----------------------------------------------------------------------------
 
-var nameSeq int
+var nameSeq int64
 
 // randomName is tools.RandomString(prefix, n): letters and digits only.
 func randomName(prefix string) string {
@@ -249,8 +251,7 @@ func randomName(prefix string) string {
 	for i := range b {
 		b[i] = alphanum[int(b[i])%len(alphanum)]
 	}
-	nameSeq++
-	return fmt.Sprintf("%s%s%d", prefix, b, nameSeq)
+	return fmt.Sprintf("%s%s%d", prefix, b, atomic.AddInt64(&nameSeq, 1))
 }
 
 // createKey is the acceptance tests' createKey: an RSA-2048 authorized_keys line ("...\n").
@@ -327,6 +328,21 @@ func assertGone(t *testing.T, client *gophercloud.ServiceClient, name string, op
 	if !is404(err) {
 		t.Fatalf("Delete %s again: want gophercloud.ErrDefault404, got %T: %v", name, err, err)
 	}
+}
+
+// keyPairType reads keypair.type from a response body, as gophercloud v2's KeyPair.Type does
+// (Debian's 0.x KeyPair has no Type field).
+func keyPairType(t *testing.T, r gophercloud.Result) string {
+	t.Helper()
+	var s struct {
+		KeyPair struct {
+			Type string `json:"type"`
+		} `json:"keypair"`
+	}
+	if err := r.ExtractInto(&s); err != nil {
+		t.Fatalf("keypair body: %v", err)
+	}
+	return s.KeyPair.Type
 }
 
 func findKeyPair(all []keypairs.KeyPair, name string) *keypairs.KeyPair {
@@ -431,11 +447,14 @@ func TestKeyPairsCreateDeleteByID(t *testing.T) {
 	keyPair := mustCreate(t, computeClient, createOpts{Name: randomName("keypair_"), UserID: user.ID})
 	assertEqual(t, "created user_id", keyPair.UserID, user.ID)
 
-	newKeyPair, err := getKeyPair(t, computeClient, keyPair.Name, userOpts{UserID: user.ID}).Extract()
+	got := getKeyPair(t, computeClient, keyPair.Name, userOpts{UserID: user.ID})
+	newKeyPair, err := got.Extract()
 	if err != nil {
 		t.Fatalf("Get ?user_id=: %v", err)
 	}
 	assertEqual(t, "name", newKeyPair.Name, keyPair.Name)
+	assertEqual(t, "user_id", newKeyPair.UserID, user.ID)
+	assertEqual(t, "type (gophercloud v2's KeyPair.Type, from 2.2)", keyPairType(t, got.Result), "ssh")
 
 	if findKeyPair(listKeyPairs(t, computeClient, userOpts{UserID: user.ID}), keyPair.Name) == nil {
 		t.Fatalf("%s not listed for user %s", keyPair.Name, user.ID)
@@ -469,7 +488,9 @@ func TestAccComputeV2Keypair_generatePrivate(t *testing.T) {
 	assertEqual(t, "fingerprint = MD5 of the returned public key", kp.Fingerprint, md5Fingerprint(t, kp.PublicKey))
 
 	// Read, as after create and on refresh / import.
-	read, err := getKeyPair(t, client, name, userOpts{}).Extract()
+	readRes := getKeyPair(t, client, name, userOpts{})
+	assertEqual(t, "type at 2.1 (absent)", keyPairType(t, readRes.Result), "")
+	read, err := readRes.Extract()
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
@@ -791,5 +812,74 @@ func TestAuthApplicationCredential(t *testing.T) {
 		if err := keypairs.Delete(client, kp.Name).ExtractErr(); err != nil {
 			t.Fatalf("Delete: %v", err)
 		}
+	}
+}
+
+// Nova names may contain spaces; gophercloud puts the name into the URL as is and Go's HTTP
+// client sends it percent-encoded (os-keypairs/my%20key).
+func TestAccComputeV2Keypair_nameWithSpaces(t *testing.T) {
+	client := login(t, userCreds(t)).compute(t)
+	name := "tf key " + randomName("with spaces ")
+	publicKey := createKey(t)
+	kp := mustCreate(t, client, keypairs.CreateOpts{Name: name, PublicKey: publicKey})
+	assertEqual(t, "name", kp.Name, name)
+	got, err := keypairs.Get(client, name).Extract()
+	if err != nil {
+		t.Fatalf("Get %q: %v", name, err)
+	}
+	assertEqual(t, "name", got.Name, name)
+	assertEqual(t, "public_key", got.PublicKey, publicKey)
+	if findKeyPair(listKeyPairs(t, client, userOpts{}), name) == nil {
+		t.Fatalf("%q not listed", name)
+	}
+	if err := keypairs.Delete(client, name).ExtractErr(); err != nil {
+		t.Fatalf("Delete %q: %v", name, err)
+	}
+	assertGone(t, client, name, userOpts{})
+}
+
+// terraform apply runs up to 10 operations at once on one provider (one token): key pairs
+// created, read, listed and deleted concurrently must all succeed.
+func TestAccComputeV2Keypair_parallel(t *testing.T) {
+	client := login(t, userCreds(t)).compute(t)
+	const n = 10
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = createKey(t)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			name := fmt.Sprintf("par_%d_%s", i, randomName(""))
+			opts := keypairs.CreateOpts{Name: name, PublicKey: keys[i]}
+			if i%2 == 1 {
+				opts.PublicKey = "" // generated
+			}
+			kp, err := keypairs.Create(client, opts).Extract()
+			if err != nil {
+				errs <- fmt.Errorf("create %s: %v", name, err)
+				return
+			}
+			got, err := keypairs.Get(client, name).Extract()
+			if err != nil || got.Fingerprint != kp.Fingerprint {
+				errs <- fmt.Errorf("get %s: %v %+v", name, err, got)
+				return
+			}
+			if _, err := keypairs.List(client).AllPages(); err != nil {
+				errs <- fmt.Errorf("list: %v", err)
+				return
+			}
+			if err := keypairs.Delete(client, name).ExtractErr(); err != nil {
+				errs <- fmt.Errorf("delete %s: %v", name, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
