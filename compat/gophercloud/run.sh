@@ -49,8 +49,10 @@ if ! have_toolchain; then
         if ! command -v apt-get >/dev/null 2>&1; then
             fail "no apt-get; install the Debian packages ${debs[*]} (Go, gophercloud v0/v1 sources at $gc_src, golang.org/x/crypto)"
         fi
-        (DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debs[@]}") >&2 ||
+        # Also wait for dpkg's own lock, should something not using apt.lock hold it.
+        apt_opts=(-o DPkg::Lock::Timeout=300)
+        (DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" update -qq &&
+            DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y -qq "${debs[@]}") >&2 ||
             fail "apt-get could not install ${debs[*]}; install them (apt-get install -y ${debs[*]})"
     fi
     flock -u 8
