@@ -9,6 +9,8 @@ pub struct AuthContext {
     pub user_id: String,
     pub project_id: String,
     pub roles: Vec<String>,
+    /// A system-scoped token: Nova's project-scoped policies refuse it.
+    pub system_scope: bool,
 }
 
 impl AuthContext {
@@ -62,6 +64,7 @@ pub fn noauth_context(header: impl Fn(&str) -> Option<String>) -> Option<AuthCon
         user_id,
         project_id,
         roles,
+        system_scope: false,
     })
 }
 

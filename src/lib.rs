@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod clouds;
 pub mod compute;
 pub mod config;
 pub mod identity;

@@ -1195,6 +1195,16 @@ async fn compute_accepts_valid_tokens_and_rejects_everything_else() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.text, "{\"keypairs\": []}");
     }
+    // Nova's key pair policies are project-scoped: a system token gets the policy 403 (k07c).
+    let (system, _) = app
+        .login("admin", Some(json!({"system": {"all": true}})))
+        .await;
+    let r = app.keypairs(Some(&system)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.text,
+        r#"{"forbidden": {"code": 403, "message": "Policy doesn't allow os_compute_api:os-keypairs:index to be performed."}}"#
+    );
     let claims = payload(&demo);
     let header =
         |alg: &str| URL_SAFE_NO_PAD.encode(format!("{{\"alg\":\"{alg}\",\"typ\":\"JWT\"}}"));

@@ -77,8 +77,7 @@ fn requested(headers: &HeaderMap) -> Option<String> {
     joined
         .split(',')
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .last()
+        .rfind(|s| !s.is_empty())
         .map(str::to_string)
 }
 

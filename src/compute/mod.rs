@@ -12,6 +12,7 @@ pub mod policy;
 pub mod pyrepr;
 pub mod quota_sets;
 pub mod request;
+pub mod usage;
 pub mod validation;
 pub mod versions;
 
@@ -71,6 +72,8 @@ enum Route {
     KeypairCreate,
     KeypairShow(String),
     KeypairDelete(String),
+    Limits,
+    QuotaSet(String, usage::QuotaView),
 }
 
 /// Matches `[/{project_id}]/os-keypairs[/{name}]` like Nova's Routes mapper (exact, no
@@ -82,7 +85,7 @@ fn route(method: &Method, segments: &[&str]) -> Option<(Option<String>, Route)> 
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase() || b == b'-')
     };
     let (project, rest) = match segments {
-        [first, rest @ ..] if *first != "os-keypairs" && is_project(first) => {
+        [first, rest @ ..] if !rest.is_empty() && is_project(first) => {
             (Some(first.to_string()), rest)
         }
         _ => (None, segments),
@@ -95,6 +98,16 @@ fn route(method: &Method, segments: &[&str]) -> Option<(Option<String>, Route)> 
         }
         (&Method::DELETE, ["os-keypairs", name]) if !name.is_empty() => {
             Route::KeypairDelete(name.to_string())
+        }
+        (&Method::GET, ["limits"]) => Route::Limits,
+        (&Method::GET, ["os-quota-sets", id]) if !id.is_empty() => {
+            Route::QuotaSet(id.to_string(), usage::QuotaView::Show)
+        }
+        (&Method::GET, ["os-quota-sets", id, "detail"]) if !id.is_empty() => {
+            Route::QuotaSet(id.to_string(), usage::QuotaView::Detail)
+        }
+        (&Method::GET, ["os-quota-sets", id, "defaults"]) if !id.is_empty() => {
+            Route::QuotaSet(id.to_string(), usage::QuotaView::Defaults)
         }
         _ => return None,
     };
@@ -390,6 +403,8 @@ async fn controller(
         }
         Route::KeypairShow(name) => keypairs::handlers::show(state, creq, name).await,
         Route::KeypairDelete(name) => keypairs::handlers::delete(state, creq, name).await,
+        Route::Limits => usage::limits(state, creq).await,
+        Route::QuotaSet(id, view) => usage::quota_set(state, creq, id, view).await,
     }
 }
 

@@ -29,7 +29,8 @@ impl KeypairAction {
 
 /// Allows admins anything and everyone else their own key pairs.
 pub fn enforce(ctx: &AuthContext, action: KeypairAction, target_user: &str) -> Result<(), Fault> {
-    if ctx.is_admin() || ctx.user_id == target_user {
+    // scope_types=['project']: system-scoped tokens never pass (enforce_scope is on).
+    if !ctx.system_scope && (ctx.is_admin() || ctx.user_id == target_user) {
         Ok(())
     } else {
         Err(Fault::policy(action.name()))

@@ -246,18 +246,20 @@ impl Identity {
                 user_id: valid.user.id.clone(),
                 project_id: project.id.clone(),
                 roles,
+                system_scope: false,
             },
             Scope::Unscoped => AuthContext {
                 user_id: valid.user.id.clone(),
                 project_id: String::new(),
                 roles: Vec::new(),
+                system_scope: false,
             },
-            // Nova answers a system-scoped token with a policy 403; AuthContext cannot say
-            // "system", so it acts with no project and no roles (own key pairs only).
+            // Nova's key pair policies are project-scoped: a system token gets their 403.
             Scope::System => AuthContext {
                 user_id: valid.user.id.clone(),
                 project_id: String::new(),
-                roles: Vec::new(),
+                roles,
+                system_scope: true,
             },
             Scope::Domain(_) => return None,
         };

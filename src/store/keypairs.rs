@@ -34,13 +34,13 @@ pub struct NewKeypair {
 }
 
 /// Who a lookup is for: a user's own key pairs, or (shared scope) a project's.
-#[derive(Debug, Clone, Copy)]
-pub enum Owner<'a> {
-    User(&'a str),
-    Project(&'a str),
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    User(String),
+    Project(String),
 }
 
-impl Owner<'_> {
+impl Owner {
     fn column(&self) -> &'static str {
         match self {
             Owner::User(_) => "user_id",
@@ -86,7 +86,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Keypair> {
 }
 
 /// How many key pairs `owner` holds.
-pub fn count(conn: &Connection, owner: Owner<'_>) -> Result<i64, StoreError> {
+pub fn count(conn: &Connection, owner: &Owner) -> Result<i64, StoreError> {
     let sql = format!(
         "SELECT count(*) FROM key_pairs WHERE {} = ?1",
         owner.column()
@@ -96,18 +96,23 @@ pub fn count(conn: &Connection, owner: Owner<'_>) -> Result<i64, StoreError> {
         .query_row([owner.value()], |r| r.get(0))?)
 }
 
-/// Inserts a key pair, enforcing `limit` (if any) on the owner's count inside the same
-/// transaction, so concurrent creates cannot overshoot it.
+/// Inserts a key pair owned by `owner` (names are unique per owner, and always per user),
+/// enforcing `limit` (if any) on the owner's count inside the same transaction, so
+/// concurrent creates cannot overshoot it.
 pub fn create(
     conn: &mut Connection,
     new: &NewKeypair,
-    limit: Option<(Owner<'_>, i64)>,
+    owner: &Owner,
+    limit: Option<i64>,
 ) -> Result<Keypair, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if let Some((owner, limit)) = limit {
+    if let Some(limit) = limit {
         if count(&tx, owner)? + 1 > limit {
             return Err(StoreError::LimitReached { limit });
         }
+    }
+    if matches!(owner, Owner::Project(_)) && get(&tx, owner, &new.name)?.is_some() {
+        return Err(StoreError::Duplicate);
     }
     let inserted = tx
         .prepare_cached(
@@ -147,7 +152,7 @@ pub fn create(
 }
 
 /// The key pair `name` of `owner`.
-pub fn get(conn: &Connection, owner: Owner<'_>, name: &str) -> Result<Option<Keypair>, StoreError> {
+pub fn get(conn: &Connection, owner: &Owner, name: &str) -> Result<Option<Keypair>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM key_pairs WHERE {} = ?1 AND name = ?2 ORDER BY id LIMIT 1",
         owner.column()
@@ -161,7 +166,7 @@ pub fn get(conn: &Connection, owner: Owner<'_>, name: &str) -> Result<Option<Key
 /// The owner's key pairs ordered by name (binary), after `marker` if given, at most `limit`.
 pub fn list(
     conn: &Connection,
-    owner: Owner<'_>,
+    owner: &Owner,
     marker: Option<&str>,
     limit: Option<u32>,
 ) -> Result<Vec<Keypair>, StoreError> {
@@ -181,7 +186,7 @@ pub fn list(
 }
 
 /// Deletes the key pair `name` of `owner`; `NotFound` if there is none.
-pub fn delete(conn: &mut Connection, owner: Owner<'_>, name: &str) -> Result<(), StoreError> {
+pub fn delete(conn: &mut Connection, owner: &Owner, name: &str) -> Result<(), StoreError> {
     let sql = format!(
         "DELETE FROM key_pairs WHERE {} = ?1 AND name = ?2",
         owner.column()
@@ -206,6 +211,10 @@ mod tests {
         conn
     }
 
+    fn user(id: &str) -> Owner {
+        Owner::User(id.into())
+    }
+
     fn new(user: &str, name: &str) -> NewKeypair {
         NewKeypair {
             user_id: user.into(),
@@ -223,71 +232,94 @@ mod tests {
     #[test]
     fn create_get_list_delete_roundtrip() {
         let mut conn = db();
-        let a = create(&mut conn, &new("u", "b"), None).unwrap();
-        create(&mut conn, &new("u", "A"), None).unwrap();
-        create(&mut conn, &new("v", "b"), None).unwrap();
-        assert_eq!(get(&conn, Owner::User("u"), "b").unwrap().unwrap(), a);
+        let a = create(&mut conn, &new("u", "b"), &user("u"), None).unwrap();
+        create(&mut conn, &new("u", "A"), &user("u"), None).unwrap();
+        create(&mut conn, &new("v", "b"), &user("v"), None).unwrap();
+        assert_eq!(get(&conn, &user("u"), "b").unwrap().unwrap(), a);
         assert_eq!(a.public_key, "ssh-ed25519 AAAA x\n", "stored verbatim");
-        let names: Vec<_> = list(&conn, Owner::User("u"), None, None)
+        let names: Vec<_> = list(&conn, &user("u"), None, None)
             .unwrap()
             .into_iter()
             .map(|k| k.name)
             .collect();
         assert_eq!(names, ["A", "b"], "binary order, other users excluded");
-        let after: Vec<_> = list(&conn, Owner::User("u"), Some("A"), Some(5))
+        let after: Vec<_> = list(&conn, &user("u"), Some("A"), Some(5))
             .unwrap()
             .into_iter()
             .map(|k| k.name)
             .collect();
         assert_eq!(after, ["b"]);
         assert!(matches!(
-            list(&conn, Owner::User("u"), Some("zz"), None),
+            list(&conn, &user("u"), Some("zz"), None),
             Err(StoreError::MarkerNotFound)
         ));
         assert_eq!(
-            list(&conn, Owner::Project("p-u"), None, Some(1))
+            list(&conn, &Owner::Project("p-u".into()), None, Some(1))
                 .unwrap()
                 .len(),
             1
         );
-        delete(&mut conn, Owner::User("u"), "b").unwrap();
+        delete(&mut conn, &user("u"), "b").unwrap();
         assert!(matches!(
-            delete(&mut conn, Owner::User("u"), "b"),
+            delete(&mut conn, &user("u"), "b"),
             Err(StoreError::NotFound)
         ));
-        assert!(get(&conn, Owner::User("u"), "b").unwrap().is_none());
+        assert!(get(&conn, &user("u"), "b").unwrap().is_none());
     }
 
     #[test]
     fn duplicates_and_limits() {
         let mut conn = db();
-        create(&mut conn, &new("u", "k"), None).unwrap();
+        create(&mut conn, &new("u", "k"), &user("u"), None).unwrap();
         assert!(matches!(
-            create(&mut conn, &new("u", "k"), None),
+            create(&mut conn, &new("u", "k"), &user("u"), None),
             Err(StoreError::Duplicate)
         ));
         assert!(
-            create(&mut conn, &new("u", "K"), None).is_ok(),
+            create(&mut conn, &new("u", "K"), &user("u"), None).is_ok(),
             "names are case-sensitive"
         );
-        let limited = create(&mut conn, &new("u", "third"), Some((Owner::User("u"), 2)));
+        let limited = create(&mut conn, &new("u", "third"), &user("u"), Some(2));
         assert!(matches!(
             limited,
             Err(StoreError::LimitReached { limit: 2 })
         ));
         assert_eq!(
-            count(&conn, Owner::User("u")).unwrap(),
+            count(&conn, &user("u")).unwrap(),
             2,
             "nothing written on refusal"
         );
     }
 
     #[test]
+    fn project_scope_shares_names_and_quota() {
+        let mut conn = db();
+        let proj = Owner::Project("p-shared".into());
+        let mut a = new("a", "k");
+        a.project_id = "p-shared".into();
+        let mut b = new("b", "k");
+        b.project_id = "p-shared".into();
+        create(&mut conn, &a, &proj, Some(5)).unwrap();
+        assert!(matches!(
+            create(&mut conn, &b, &proj, Some(5)),
+            Err(StoreError::Duplicate)
+        ));
+        b.name = "other".into();
+        assert!(matches!(
+            create(&mut conn, &b, &proj, Some(1)),
+            Err(StoreError::LimitReached { .. })
+        ));
+        create(&mut conn, &b, &proj, Some(2)).unwrap();
+        assert_eq!(list(&conn, &proj, None, None).unwrap().len(), 2);
+        assert_eq!(get(&conn, &proj, "other").unwrap().unwrap().user_id, "b");
+    }
+
+    #[test]
     fn ids_are_never_reused() {
         let mut conn = db();
-        let first = create(&mut conn, &new("u", "k"), None).unwrap();
-        delete(&mut conn, Owner::User("u"), "k").unwrap();
-        let second = create(&mut conn, &new("u", "k"), None).unwrap();
+        let first = create(&mut conn, &new("u", "k"), &user("u"), None).unwrap();
+        delete(&mut conn, &user("u"), "k").unwrap();
+        let second = create(&mut conn, &new("u", "k"), &user("u"), None).unwrap();
         assert!(second.id > first.id);
     }
 }

@@ -203,3 +203,34 @@ fn data_survives_a_graceful_restart() {
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("\"name\": \"kept\""));
 }
+
+#[test]
+fn clouds_yaml_and_key_rotation_commands() {
+    let out = novakeys()
+        .args(["clouds-yaml", "--identity-bind", "127.0.0.1:5999"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(
+        doc["clouds"]["novakeys"]["auth"]["auth_url"],
+        "http://127.0.0.1:5999/v3"
+    );
+    assert_eq!(doc["clouds"]["novakeys-admin"]["auth"]["username"], "admin");
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nk.db");
+    for _ in 0..2 {
+        let out = novakeys()
+            .args(["rotate-signing-key", "--db", db.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("new token signing key"));
+    }
+}

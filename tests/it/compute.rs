@@ -325,3 +325,214 @@ async fn options_is_answered_before_auth() {
     assert_eq!(r.status, 200);
     assert_eq!(r.header("Content-Length"), Some("0"));
 }
+
+#[actix_web::test]
+async fn limits_show_the_key_pair_quota_per_version() {
+    let app = app_with(|c| c.quota_key_pairs = Some(7)).await;
+    let r = call(
+        app.compute,
+        "GET",
+        "/v2.1/limits",
+        &[("X-Auth-Token", "alice")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let body = r.json();
+    assert_eq!(body["limits"]["absolute"]["maxTotalKeypairs"], 7);
+    assert_eq!(body["limits"]["rate"], json!([]));
+    assert!(
+        body["limits"]["absolute"]
+            .get("maxTotalFloatingIps")
+            .is_some(),
+        "2.1 still shows network limits"
+    );
+    assert!(
+        r.text()
+            .starts_with(r#"{"limits": {"rate": [], "absolute": {"maxTotalCores": 20"#),
+        "{}",
+        r.text()
+    );
+    let latest = call(
+        app.compute,
+        "GET",
+        "/v2.1/limits",
+        &[
+            ("X-Auth-Token", "alice"),
+            ("OpenStack-API-Version", "compute latest"),
+        ],
+        "",
+    )
+    .await
+    .json();
+    assert!(latest["limits"]["absolute"]
+        .get("maxTotalFloatingIps")
+        .is_none());
+    assert!(latest["limits"]["absolute"].get("maxPersonality").is_none());
+    let other = call(
+        app.compute,
+        "GET",
+        "/v2.1/limits?tenant_id=x",
+        &[("X-Auth-Token", "alice")],
+        "",
+    )
+    .await;
+    assert_eq!(other.status, 403);
+    assert_eq!(
+        other.text(),
+        r#"{"forbidden": {"code": 403, "message": "Policy doesn't allow os_compute_api:limits:other_project to be performed."}}"#
+    );
+    let strict = call(
+        app.compute,
+        "GET",
+        "/v2.1/limits?foo=1",
+        &[
+            ("X-Auth-Token", "alice"),
+            ("OpenStack-API-Version", "compute 2.75"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(strict.status, 400);
+}
+
+#[actix_web::test]
+async fn quota_sets_follow_nova_policy() {
+    let app = app_with(|c| c.quota_key_pairs = None).await;
+    let own = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-quota-sets/proj-a",
+        &[("X-Auth-Token", "alice:proj-a")],
+        "",
+    )
+    .await;
+    assert_eq!(own.status, 200);
+    let body = own.json();
+    assert_eq!(body["quota_set"]["id"], "proj-a");
+    assert_eq!(body["quota_set"]["key_pairs"], -1, "unlimited shows as -1");
+    let detail = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-quota-sets/proj-a/detail",
+        &[("X-Auth-Token", "alice:proj-a")],
+        "",
+    )
+    .await
+    .json();
+    assert_eq!(
+        detail["quota_set"]["key_pairs"],
+        json!({"limit": -1, "in_use": 0, "reserved": 0})
+    );
+    let other = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-quota-sets/proj-b",
+        &[("X-Auth-Token", "alice:proj-a")],
+        "",
+    )
+    .await;
+    assert_eq!(other.status, 403);
+    assert!(other.text().contains("os_compute_api:os-quota-sets:show"));
+    let admin = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-quota-sets/proj-b",
+        &[("X-Auth-Token", "admin")],
+        "",
+    )
+    .await;
+    assert_eq!(admin.status, 200);
+    let defaults = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-quota-sets/proj-b/defaults",
+        &[("X-Auth-Token", "alice:proj-a")],
+        "",
+    )
+    .await;
+    assert_eq!(defaults.status, 200, "defaults are readable by anyone");
+}
+
+#[actix_web::test]
+async fn project_scope_shares_key_pairs_between_members() {
+    let app = app_with(|c| c.keypair_scope = novakeys::config::KeypairScope::Project).await;
+    assert_eq!(
+        import(&app, "alice:proj-x", "2.92", "shared").await.status,
+        201
+    );
+    assert_eq!(
+        import(&app, "bob:proj-x", "2.92", "shared").await.status,
+        409,
+        "names are unique per project"
+    );
+    let h = |t: &'static str| {
+        [
+            ("X-Auth-Token", t),
+            ("OpenStack-API-Version", "compute 2.10"),
+        ]
+    };
+    let listed = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-keypairs",
+        &h("bob:proj-x"),
+        "",
+    )
+    .await
+    .json();
+    assert_eq!(listed["keypairs"][0]["keypair"]["name"], "shared");
+    let shown = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-keypairs/shared",
+        &h("bob:proj-x"),
+        "",
+    )
+    .await
+    .json();
+    assert_eq!(
+        shown["keypair"]["user_id"], "alice",
+        "the creator stays the owner of record"
+    );
+    let outsider = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-keypairs/shared",
+        &h("carol:proj-y"),
+        "",
+    )
+    .await;
+    assert_eq!(outsider.status, 404);
+    let foreign = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-keypairs?user_id=alice",
+        &h("bob:proj-x"),
+        "",
+    )
+    .await;
+    assert_eq!(foreign.status, 403, "user_id still follows Nova's policy");
+    assert_eq!(
+        call(
+            app.compute,
+            "DELETE",
+            "/v2.1/os-keypairs/shared",
+            &h("bob:proj-x"),
+            ""
+        )
+        .await
+        .status,
+        204
+    );
+    let gone = call(
+        app.compute,
+        "GET",
+        "/v2.1/os-keypairs",
+        &h("alice:proj-x"),
+        "",
+    )
+    .await
+    .json();
+    assert_eq!(gone, json!({"keypairs": []}));
+}

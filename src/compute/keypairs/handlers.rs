@@ -12,6 +12,7 @@ use crate::compute::policy::{enforce, KeypairAction};
 use crate::compute::request::ComputeRequest;
 use crate::compute::validation::{validate, Origin};
 use crate::compute::Reply;
+use crate::config::KeypairScope;
 use crate::keys::{self, KeyKind};
 use crate::store::keypairs::{self as store, NewKeypair, Owner};
 use crate::store::StoreError;
@@ -27,11 +28,24 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Fault::Internal(format!("blocking task failed: {e}")))?
 }
 
-/// The owner a request addresses: `user_id` (from 2.10, empty = caller) or the caller.
-fn target_user(req: &ComputeRequest, f: KeypairFeatures, requested: Option<&str>) -> String {
+/// Whose key pairs a request addresses, and the user the policy checks against: with
+/// `user_id` (from 2.10; empty = the caller) that user's own; otherwise the caller's, or, with
+/// `keypair_scope = project`, those of the project the token is scoped to.
+fn addressed(
+    state: &AppState,
+    req: &ComputeRequest,
+    f: KeypairFeatures,
+    requested: Option<&str>,
+) -> (String, Owner) {
     match requested.filter(|u| f.user_id && !u.is_empty()) {
-        Some(u) => u.to_string(),
-        None => req.auth.user_id.clone(),
+        Some(u) => (u.to_string(), Owner::User(u.to_string())),
+        None => {
+            let owner = match state.config.keypair_scope {
+                KeypairScope::User => Owner::User(req.auth.user_id.clone()),
+                KeypairScope::Project => Owner::Project(req.auth.project_id.clone()),
+            };
+            (req.auth.user_id.clone(), owner)
+        }
     }
 }
 
@@ -72,16 +86,15 @@ pub async fn create(
         .get("public_key")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let user_id = target_user(&req, f, kp.get("user_id").and_then(Value::as_str));
+    let (user_id, owner) = addressed(&state, &req, f, kp.get("user_id").and_then(Value::as_str));
     enforce(&req.auth, KeypairAction::Create, &user_id)?;
 
     let limit = state.config.quota_key_pairs;
     let project_id = req.auth.project_id.clone();
     let st = state.clone();
     let (keypair, private_key) = blocking(move || {
-        let owner = Owner::User(&user_id);
         if let Some(limit) = limit {
-            if st.store.read(|c| store::count(c, owner))? + 1 > limit {
+            if st.store.read(|c| store::count(c, &owner))? + 1 > limit {
                 return Err(StoreError::LimitReached { limit }.into());
             }
         }
@@ -108,10 +121,7 @@ pub async fn create(
             fingerprint,
             created_at: chrono::Utc::now().naive_utc(),
         };
-        match st
-            .store
-            .write(|c| store::create(c, &new, limit.map(|l| (owner, l))))
-        {
+        match st.store.write(|c| store::create(c, &new, &owner, limit)) {
             Ok(kp) => Ok((kp, private_key)),
             Err(StoreError::Duplicate) => Err(Fault::Conflict(format!(
                 "Key pair '{name}' already exists."
@@ -130,7 +140,7 @@ pub async fn create(
 pub async fn index(state: web::Data<AppState>, req: ComputeRequest) -> Result<Reply, Fault> {
     let f = KeypairFeatures::at(req.version);
     validate_query(&req, schema::INDEX_QUERY)?;
-    let user_id = target_user(&req, f, req.first("user_id"));
+    let (user_id, owner) = addressed(&state, &req, f, req.first("user_id"));
     enforce(&req.auth, KeypairAction::Index, &user_id)?;
     let max = state.config.max_limit;
     let (marker, page_size) = if f.paging {
@@ -145,7 +155,7 @@ pub async fn index(state: web::Data<AppState>, req: ComputeRequest) -> Result<Re
     let st = state.clone();
     let items = blocking(move || {
         st.store
-            .read(|c| store::list(c, Owner::User(&user_id), marker.as_deref(), page_size))
+            .read(|c| store::list(c, &owner, marker.as_deref(), page_size))
             .map_err(|e| match e {
                 StoreError::MarkerNotFound => Fault::BadRequest(format!(
                     "Marker {} could not be found.",
@@ -169,18 +179,15 @@ pub async fn show(
 ) -> Result<Reply, Fault> {
     let f = KeypairFeatures::at(req.version);
     validate_query(&req, schema::MEMBER_QUERY)?;
-    let user_id = target_user(&req, f, req.first("user_id"));
+    let (user_id, owner) = addressed(&state, &req, f, req.first("user_id"));
     enforce(&req.auth, KeypairAction::Show, &user_id)?;
     let st = state.clone();
-    let found = blocking(move || {
-        match st
-            .store
-            .read(|c| store::get(c, Owner::User(&user_id), &name))?
-        {
+    let found = blocking(
+        move || match st.store.read(|c| store::get(c, &owner, &name))? {
             Some(kp) => Ok(kp),
             None => Err(Fault::keypair_not_found(&name, &user_id)),
-        }
-    })
+        },
+    )
     .await?;
     Ok(Reply::json(
         actix_web::http::StatusCode::OK,
@@ -196,19 +203,16 @@ pub async fn delete(
 ) -> Result<Reply, Fault> {
     let f = KeypairFeatures::at(req.version);
     validate_query(&req, schema::MEMBER_QUERY)?;
-    let user_id = target_user(&req, f, req.first("user_id"));
+    let (user_id, owner) = addressed(&state, &req, f, req.first("user_id"));
     enforce(&req.auth, KeypairAction::Delete, &user_id)?;
     let st = state.clone();
-    blocking(move || {
-        match st
-            .store
-            .write(|c| store::delete(c, Owner::User(&user_id), &name))
-        {
+    blocking(
+        move || match st.store.write(|c| store::delete(c, &owner, &name)) {
             Ok(()) => Ok(()),
             Err(StoreError::NotFound) => Err(Fault::keypair_not_found(&name, &user_id)),
             Err(e) => Err(e.into()),
-        }
-    })
+        },
+    )
     .await?;
     Ok(Reply::empty(view::delete_status(f)))
 }
