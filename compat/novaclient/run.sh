@@ -76,6 +76,19 @@ for name, key, comment in (
 ):
     line = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     open(name, "w").write(line.decode() + " " + comment + "\n")
+# A self-signed certificate for --key-type x509 (what Windows/WinRM users import).
+import datetime
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "novaclient")])
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256()))
+open("cert.pem", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+digest = cert.fingerprint(hashes.SHA1()).hex()
+open("cert.fp", "w").write(":".join(digest[i:i + 2] for i in range(0, 40, 2)))
 PY
 printf 'ssh-rsa AAAA nope\n' >bad.pub
 
@@ -107,6 +120,12 @@ has out '-----END RSA PRIVATE KEY-----'
 python3 -c 'import sys; from cryptography.hazmat.primitives import serialization as s; k=s.load_pem_private_key(open("out","rb").read().strip(), None); assert k.key_size == 2048' \
     || fail "the generated private key does not parse as RSA-2048"
 
+# x509: a PEM certificate, fingerprinted by SHA-1 of its DER; an ssh key is not one.
+run 0 as_demo nova keypair-add --key-type x509 --pub-key cert.pem nc-x509
+empty_out
+run 1 as_demo nova keypair-add --key-type x509 --pub-key rsa.pub nc-x509-bad
+has err "ERROR (BadRequest): Keypair data is invalid: failed to generate X509 fingerprint."
+
 run 1 as_demo nova keypair-add --pub-key ed25519.pub nc-ed25519
 has err "ERROR (Conflict): Key pair 'nc-ed25519' already exists. (HTTP 409)"
 run 1 as_demo nova keypair-add --pub-key bad.pub nc-bad
@@ -122,7 +141,8 @@ for k in ed25519 rsa ecdsa; do
     expect_row "nc-$k" "ssh $(md5fp "$(cat $k.pub)")"
 done
 [[ "$(list_row nc-gen)" =~ ^ssh\ ([0-9a-f]{2}:){15}[0-9a-f]{2}$ ]] || fail "keypair-list: nc-gen row"
-[ "$(grep -c '^| nc-' out)" -eq 4 ] || { cat out >&2; fail "keypair-list: expected 4 key pairs"; }
+expect_row nc-x509 "x509 $(cat cert.fp)"
+[ "$(grep -c '^| nc-' out)" -eq 5 ] || { cat out >&2; fail "keypair-list: expected 5 key pairs"; }
 grep '^| nc-' out | awk -F'|' '{print $2}' | sort -c || fail "keypair-list is not sorted by name"
 # --limit/--marker (2.35+)
 run 0 as_demo nova keypair-list --limit 2 --marker nc-ecdsa
@@ -174,7 +194,7 @@ has err "ERROR (Forbidden): Policy doesn't allow os_compute_api:os-keypairs:dele
 run 0 as_admin nova keypair-delete nc-admins-own
 
 # keypair-delete: silent; a second time 404.
-for k in nc-ed25519 nc-rsa nc-ecdsa nc-gen; do
+for k in nc-ed25519 nc-rsa nc-ecdsa nc-gen nc-x509; do
     run 0 as_demo nova keypair-delete "$k"
     empty_out
 done
