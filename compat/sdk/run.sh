@@ -8,9 +8,9 @@ fail() { echo "compat/sdk: FAILED: $*" >&2; exit 1; }
 for v in NOVAKEYS_IDENTITY_URL NOVAKEYS_COMPUTE_URL NOVAKEYS_WORK OS_REGION_NAME; do
     [ -n "${!v:-}" ] || fail "environment variable $v is not set"
 done
-# shellcheck source=../python/venv.sh
+# shellcheck source=compat/python/venv.sh
 source "$sdk_dir/../python/venv.sh"
-# shellcheck source=../python/test-deps.sh
+# shellcheck source=compat/python/test-deps.sh
 source "$sdk_dir/../python/test-deps.sh"
 python3 -c 'import openstack, pytest, oslotest, cryptography' \
     || fail "the venv $NOVAKEYS_VENV lacks openstacksdk/pytest/oslotest/cryptography; see compat/python/*requirements.txt"

@@ -7,7 +7,7 @@ fail() { echo "compat/tempest: FAILED: $*" >&2; exit 1; }
 for v in NOVAKEYS_IDENTITY_URL NOVAKEYS_COMPUTE_URL NOVAKEYS_WORK OS_REGION_NAME; do
     [ -n "${!v:-}" ] || fail "environment variable $v is not set"
 done
-# shellcheck source=../python/venv.sh
+# shellcheck source=compat/python/venv.sh
 source "$tempest_dir/../python/venv.sh"
 command -v tempest >/dev/null || fail "tempest is not in the venv ($NOVAKEYS_VENV); pip install -r compat/python/requirements.txt"
 
