@@ -13,6 +13,9 @@ command -v tempest >/dev/null || fail "tempest is not in the venv ($NOVAKEYS_VEN
 
 ws="$NOVAKEYS_WORK/tempest"
 rm -rf "$ws"
+# tempest creates ~/.tempest: keep it inside the work directory.
+export HOME="$NOVAKEYS_WORK/tempest-home"
+mkdir -p "$HOME"
 # A workspace registry of our own: never touch ~/.tempest of whoever runs the tests.
 tempest init --workspace-path "$NOVAKEYS_WORK/tempest-workspaces.yaml" --name "novakeys-$$" "$ws" >/dev/null 2>&1 \
     || fail "tempest init $ws"
