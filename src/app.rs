@@ -144,12 +144,16 @@ impl App {
     /// requests finish (up to the grace period) and returns.
     pub async fn run_until_signal(self) -> anyhow::Result<()> {
         let handles: Vec<_> = self.servers.iter().map(|s| s.handle()).collect();
-        let all = futures_util::future::try_join_all(self.servers);
+        // The servers must be kept and polled until they finish: dropping an actix `Server`
+        // forces its workers down, cutting off the requests a graceful stop should finish.
+        let mut all = Box::pin(futures_util::future::try_join_all(self.servers));
         tokio::select! {
-            res = all => { res?; return Ok(()); }
+            res = &mut all => { res?; return Ok(()); }
             _ = shutdown_signal() => {}
         }
-        futures_util::future::join_all(handles.iter().map(|h| h.stop(true))).await;
+        let stop = futures_util::future::join_all(handles.iter().map(|h| h.stop(true)));
+        let (_, res) = futures_util::future::join(stop, all).await;
+        res?;
         Ok(())
     }
 
