@@ -6,3 +6,4 @@ mod captures;
 mod common;
 mod compute;
 mod props;
+mod reliability;
