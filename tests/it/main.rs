@@ -5,5 +5,6 @@ mod binary;
 mod captures;
 mod common;
 mod compute;
+mod isolation;
 mod props;
 mod reliability;
