@@ -76,6 +76,7 @@ impl App {
             }
         };
         let grace = config.shutdown_grace;
+        let client_timeout = Duration::from_secs(config.client_timeout);
         let state = web::Data::new(AppState {
             config,
             store,
@@ -107,7 +108,7 @@ impl App {
                 })
                 .workers(2)
                 .shutdown_timeout(grace)
-                .client_request_timeout(Duration::from_secs(30))
+                .client_request_timeout(client_timeout)
                 .disable_signals()
                 .listen(listener)?
                 .run();
