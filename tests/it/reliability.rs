@@ -983,3 +983,37 @@ fn secrets_never_reach_the_database_wal_or_logs() {
         }
     }
 }
+
+#[test]
+fn a_stalled_request_does_not_hold_shutdown_past_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut proc, _) = file_server(&dir, &["--shutdown-grace", "1"]);
+    // Accepted for sure (one full exchange first), then a request that never completes.
+    let mut stalled = TcpStream::connect(proc.compute).unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let (head, body) = keep_alive_post("first");
+    stalled
+        .write_all(format!("{head}{body}").as_bytes())
+        .unwrap();
+    assert_eq!(read_response(&mut stalled).unwrap().0, 201);
+    let (head, body) = keep_alive_post("never");
+    stalled
+        .write_all(format!("{head}{}", &body[..10]).as_bytes())
+        .unwrap();
+    let kill = Command::new("kill")
+        .args(["-TERM", &proc.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    // Grace 1 s; the limit is only a hang guard.
+    let status = wait_exit(&mut proc.child, Duration::from_secs(30)).expect("exits");
+    assert!(status.success(), "{status:?}");
+    let mut rest = Vec::new();
+    let _ = stalled.read_to_end(&mut rest);
+    assert!(
+        rest.is_empty() || !String::from_utf8_lossy(&rest).contains("201"),
+        "the stalled request was never completed"
+    );
+}
