@@ -1021,3 +1021,76 @@ fn a_stalled_request_does_not_hold_shutdown_past_the_grace_period() {
         "the stalled request was never completed"
     );
 }
+
+#[test]
+fn simultaneous_creates_never_overshoot_the_quota_or_share_a_project_name() {
+    // Quota 5 per user, 30 different names at once: exactly 5 land.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.db").to_str().unwrap().to_string();
+    let proc = start(
+        &["--db", &db, "--auth", "noauth", "--quota-key-pairs", "5"],
+        &[],
+    );
+    let addr = proc.compute;
+    let results = at_once(30, move |i| {
+        http(
+            addr,
+            "POST",
+            "/v2.1/os-keypairs",
+            &[
+                ("X-Auth-Token", "alice"),
+                ("OpenStack-API-Version", "compute 2.2"),
+            ],
+            &import_body(&format!("q{i}")),
+        )
+    });
+    assert_eq!(
+        results.iter().filter(|(s, _)| *s == 201).count(),
+        5,
+        "{results:?}"
+    );
+    for (_, body) in results.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(
+            body,
+            r#"{"forbidden": {"code": 403, "message": "Quota exceeded, too many key pairs."}}"#
+        );
+    }
+    drop(proc);
+
+    // keypair_scope = project: 30 members of one project race for one name; one wins.
+    let dir = tempfile::tempdir().unwrap();
+    let (proc, _) = file_server(&dir, &["--keypair-scope", "project"]);
+    let addr = proc.compute;
+    let results = at_once(30, move |i| {
+        let token = format!("member{i}:shared");
+        http(
+            addr,
+            "POST",
+            "/v2.1/os-keypairs",
+            &[
+                ("X-Auth-Token", &token),
+                ("OpenStack-API-Version", "compute 2.2"),
+            ],
+            &import_body("team-key"),
+        )
+    });
+    assert_eq!(
+        results.iter().filter(|(s, _)| *s == 201).count(),
+        1,
+        "{results:?}"
+    );
+    assert_eq!(
+        results.iter().filter(|(s, _)| *s == 409).count(),
+        29,
+        "{results:?}"
+    );
+    let (_, listed) = http(
+        addr,
+        "GET",
+        "/v2.1/os-keypairs",
+        &[("X-Auth-Token", "member0:shared")],
+        "",
+    )
+    .unwrap();
+    assert_eq!(listed.matches("team-key").count(), 1, "{listed}");
+}
