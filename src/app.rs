@@ -76,6 +76,7 @@ impl App {
             }
         };
         let grace = config.shutdown_grace;
+        let client_timeout = Duration::from_secs(config.client_timeout);
         let state = web::Data::new(AppState {
             config,
             store,
@@ -107,7 +108,7 @@ impl App {
                 })
                 .workers(2)
                 .shutdown_timeout(grace)
-                .client_request_timeout(Duration::from_secs(30))
+                .client_request_timeout(client_timeout)
                 .disable_signals()
                 .listen(listener)?
                 .run();
@@ -144,12 +145,16 @@ impl App {
     /// requests finish (up to the grace period) and returns.
     pub async fn run_until_signal(self) -> anyhow::Result<()> {
         let handles: Vec<_> = self.servers.iter().map(|s| s.handle()).collect();
-        let all = futures_util::future::try_join_all(self.servers);
+        // The servers must be kept and polled until they finish: dropping an actix `Server`
+        // forces its workers down, cutting off the requests a graceful stop should finish.
+        let mut all = Box::pin(futures_util::future::try_join_all(self.servers));
         tokio::select! {
-            res = all => { res?; return Ok(()); }
+            res = &mut all => { res?; return Ok(()); }
             _ = shutdown_signal() => {}
         }
-        futures_util::future::join_all(handles.iter().map(|h| h.stop(true))).await;
+        let stop = futures_util::future::join_all(handles.iter().map(|h| h.stop(true)));
+        let (_, res) = futures_util::future::join(stop, all).await;
+        res?;
         Ok(())
     }
 

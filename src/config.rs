@@ -73,6 +73,9 @@ pub struct ServeArgs {
     /// Graceful shutdown grace period in seconds. [default: 10]
     #[arg(long, env = "NOVAKEYS_SHUTDOWN_GRACE")]
     pub shutdown_grace: Option<u64>,
+    /// Seconds a client has to send a request's headers before it is cut off (408). [default: 30]
+    #[arg(long, env = "NOVAKEYS_CLIENT_TIMEOUT")]
+    pub client_timeout: Option<u64>,
 }
 
 /// The same settings as read from a config file.
@@ -95,6 +98,7 @@ struct FileSettings {
     public_compute_url: Option<String>,
     single_port: Option<SocketAddr>,
     shutdown_grace: Option<u64>,
+    client_timeout: Option<u64>,
 }
 
 /// Effective settings.
@@ -117,6 +121,8 @@ pub struct Config {
     pub public_compute_url: Option<String>,
     pub single_port: Option<SocketAddr>,
     pub shutdown_grace: u64,
+    /// Seconds a client has to send a request head (slow-loris guard).
+    pub client_timeout: u64,
 }
 
 impl Default for Config {
@@ -138,6 +144,7 @@ impl Default for Config {
             public_compute_url: None,
             single_port: None,
             shutdown_grace: 10,
+            client_timeout: 30,
         }
     }
 }
@@ -215,6 +222,11 @@ impl Config {
                 .shutdown_grace
                 .or(file.shutdown_grace)
                 .unwrap_or(d.shutdown_grace),
+            client_timeout: args
+                .client_timeout
+                .or(file.client_timeout)
+                .unwrap_or(d.client_timeout)
+                .max(1),
         })
     }
 }

@@ -5,3 +5,7 @@ mod binary;
 mod captures;
 mod common;
 mod compute;
+mod hostile;
+mod isolation;
+mod props;
+mod reliability;
