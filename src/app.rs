@@ -5,6 +5,7 @@
 
 use crate::compute::{self, ComputeMount, MAX_BODY};
 use crate::config::Config;
+use crate::control::{self, Api, Control, ListenerApi};
 use crate::identity::{self, Identity};
 use crate::store::Store;
 use actix_web::{web, App as ActixApp, HttpServer};
@@ -16,6 +17,8 @@ pub struct AppState {
     pub config: Config,
     pub store: Store,
     pub identity: Identity,
+    /// Test controls: journal, fault rules, metrics, snapshots, reset baseline.
+    pub control: Control,
     /// Where the listeners actually ended up (port 0 resolved).
     pub bound: Bound,
 }
@@ -50,7 +53,9 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let store = Store::open(&config.db, config.durability)
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
+        let fresh = store.read(crate::store::identity::is_empty)?;
         let identity = Identity::new(&config, &store)?;
+        let control = Control::new(&config, &store, fresh)?;
         let (listeners, bound) = match config.single_port {
             Some(addr) => {
                 let l = bind(addr, "both APIs")?;
@@ -80,6 +85,7 @@ impl App {
             config,
             store,
             identity,
+            control,
             bound,
         });
         let mut servers = Vec::new();
@@ -88,9 +94,19 @@ impl App {
             |listener: TcpListener, which: Which| -> anyhow::Result<actix_web::dev::Server> {
                 let state = state.clone();
                 let server = HttpServer::new(move || {
+                    let api = match which {
+                        Which::Compute => Some(Api::Compute),
+                        Which::Identity => Some(Api::Identity),
+                        Which::Both => None,
+                    };
+                    // The controls come first; `observe` journals, counts and fault-injects
+                    // the API calls (it leaves the control paths alone).
                     let app = ActixApp::new()
+                        .wrap(actix_web::middleware::from_fn(control::observe))
                         .app_data(state.clone())
-                        .app_data(web::PayloadConfig::new(MAX_BODY + 1));
+                        .app_data(ListenerApi(api))
+                        .app_data(web::PayloadConfig::new(MAX_BODY + 1))
+                        .configure(control::configure);
                     match which {
                         Which::Both => app
                             .service(

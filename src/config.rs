@@ -73,6 +73,16 @@ pub struct ServeArgs {
     /// Graceful shutdown grace period in seconds. [default: 10]
     #[arg(long, env = "NOVAKEYS_SHUTDOWN_GRACE")]
     pub shutdown_grace: Option<u64>,
+    /// Token for the `/_novakeys/` test controls (header `X-Novakeys-Control-Token`); without
+    /// one they answer loopback clients only.
+    #[arg(long, env = "NOVAKEYS_CONTROL_TOKEN")]
+    pub control_token: Option<String>,
+    /// How many API calls the request journal keeps (0 = none). [default: 1000]
+    #[arg(long, env = "NOVAKEYS_JOURNAL_SIZE")]
+    pub journal_size: Option<usize>,
+    /// Seed for the fault rules' rng (and, later, deterministic mode).
+    #[arg(long, env = "NOVAKEYS_SEED")]
+    pub seed: Option<u64>,
 }
 
 /// The same settings as read from a config file.
@@ -95,6 +105,9 @@ struct FileSettings {
     public_compute_url: Option<String>,
     single_port: Option<SocketAddr>,
     shutdown_grace: Option<u64>,
+    control_token: Option<String>,
+    journal_size: Option<usize>,
+    seed: Option<u64>,
 }
 
 /// Effective settings.
@@ -117,6 +130,9 @@ pub struct Config {
     pub public_compute_url: Option<String>,
     pub single_port: Option<SocketAddr>,
     pub shutdown_grace: u64,
+    pub control_token: Option<String>,
+    pub journal_size: usize,
+    pub seed: Option<u64>,
 }
 
 impl Default for Config {
@@ -138,6 +154,9 @@ impl Default for Config {
             public_compute_url: None,
             single_port: None,
             shutdown_grace: 10,
+            control_token: None,
+            journal_size: 1000,
+            seed: None,
         }
     }
 }
@@ -215,6 +234,12 @@ impl Config {
                 .shutdown_grace
                 .or(file.shutdown_grace)
                 .unwrap_or(d.shutdown_grace),
+            control_token: args.control_token.clone().or(file.control_token),
+            journal_size: args
+                .journal_size
+                .or(file.journal_size)
+                .unwrap_or(d.journal_size),
+            seed: args.seed.or(file.seed),
         })
     }
 }

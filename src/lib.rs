@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clouds;
 pub mod compute;
 pub mod config;
+pub mod control;
 pub mod identity;
 pub mod keys;
 pub mod pyjson;

@@ -208,6 +208,14 @@ impl Identity {
         Ok(())
     }
 
+    /// Re-reads the signing keys from the store (after a reset or snapshot restore).
+    pub fn reload_signing_keys(&self) -> anyhow::Result<()> {
+        let keys = self.store.read(|c| db::signing_keys(c, KEYS_KEPT))?;
+        *self.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Signer::new(&keys)?);
+        self.invalidate();
+        Ok(())
+    }
+
     pub fn sign(&self, claims: &TokenClaims) -> Result<String, IdentityError> {
         self.signer()
             .sign(claims)
