@@ -200,8 +200,13 @@ fn import_authorized_keys(
     for o in &outcomes {
         match o {
             Outcome::Imported(_) => imported += 1,
-            Outcome::Exists(name) => eprintln!("novakeys: skipped {name}: the user already has a key pair of that name"),
-            Outcome::Invalid(line) => eprintln!("novakeys: skipped {}:{line}: not a valid SSH public key", file.display()),
+            Outcome::Exists(name) => {
+                eprintln!("novakeys: skipped {name}: the user already has a key pair of that name")
+            }
+            Outcome::Invalid(line) => eprintln!(
+                "novakeys: skipped {}:{line}: not a valid SSH public key",
+                file.display()
+            ),
         }
     }
     println!("novakeys: imported {imported} key pairs for user {user}");

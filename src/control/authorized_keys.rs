@@ -23,9 +23,8 @@ pub fn key_part(line: &str) -> Option<&str> {
     if line.is_empty() || line.starts_with('#') {
         return None;
     }
-    let is_type = |t: &str| {
-        t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-")
-    };
+    let is_type =
+        |t: &str| t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-");
     if line.split_whitespace().next().is_some_and(is_type) {
         return Some(line);
     }

@@ -380,7 +380,10 @@ pub fn render(spec: &RuleSpec, api: Api, facts: &Facts) -> Rendered {
                     };
                     let message = match status {
                         429 => "This request was rate-limited.".to_string(),
-                        503 => "The server is currently unavailable. Please try again at a later time.".to_string(),
+                        503 => {
+                            "The server is currently unavailable. Please try again at a later time."
+                                .to_string()
+                        }
                         500 => Fault::Internal(String::new()).message(),
                         s => reason(s).to_string(),
                     };
@@ -435,8 +438,10 @@ mod tests {
     #[test]
     fn times_nth_probability() {
         let f = Faults::new(Some(7));
-        f.add(spec(json!({"match": {"method": "GET"}, "action": {"status": 503}, "times": 2})))
-            .unwrap();
+        f.add(spec(
+            json!({"match": {"method": "GET"}, "action": {"status": 503}, "times": 2}),
+        ))
+        .unwrap();
         let get = Facts {
             method: "GET".into(),
             ..Default::default()
@@ -463,11 +468,18 @@ mod tests {
     #[test]
     fn validation() {
         assert!(spec(json!({"action": {}})).validate().is_err());
-        assert!(spec(json!({"action": {"fault": "nope"}})).validate().is_err());
-        assert!(spec(json!({"action": {"status": 200}})).validate().is_err());
-        assert!(spec(json!({"action": {"status": 500}, "times": 1, "nth": 2}))
+        assert!(spec(json!({"action": {"fault": "nope"}}))
             .validate()
             .is_err());
-        assert!(serde_json::from_value::<RuleSpec>(json!({"action": {"status": 500}, "colour": 1})).is_err());
+        assert!(spec(json!({"action": {"status": 200}})).validate().is_err());
+        assert!(
+            spec(json!({"action": {"status": 500}, "times": 1, "nth": 2}))
+                .validate()
+                .is_err()
+        );
+        assert!(serde_json::from_value::<RuleSpec>(
+            json!({"action": {"status": 500}, "colour": 1})
+        )
+        .is_err());
     }
 }

@@ -54,10 +54,7 @@ pub async fn healthcheck(req: HttpRequest) -> HttpResponse {
             .insert_header(("Content-Type", "text/plain; charset=UTF-8"))
             .finish();
     }
-    let accept = req
-        .headers()
-        .get("accept")
-        .and_then(|v| v.to_str().ok());
+    let accept = req.headers().get("accept").and_then(|v| v.to_str().ok());
     match negotiate(accept) {
         "application/json" => HttpResponse::Ok()
             .insert_header(("Content-Type", "application/json"))

@@ -118,7 +118,11 @@ impl Journal {
     }
 
     pub fn clear(&self) {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).1.clear();
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clear();
     }
 
     pub fn query(&self, filter: &Filter) -> Vec<Entry> {

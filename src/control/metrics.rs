@@ -132,7 +132,11 @@ impl Metrics {
         );
         out.push_str("# HELP novakeys_faults_fired_total Injected faults, by rule.\n# TYPE novakeys_faults_fired_total counter\n");
         for (id, n) in &g.faults {
-            let _ = writeln!(out, "novakeys_faults_fired_total{{rule=\"{}\"}} {n}", esc(id));
+            let _ = writeln!(
+                out,
+                "novakeys_faults_fired_total{{rule=\"{}\"}} {n}",
+                esc(id)
+            );
         }
         for (name, help, value) in gauges {
             let _ = write!(
@@ -147,10 +151,31 @@ impl Metrics {
 /// Path segments kept as they are in the `route` label; anything else becomes `{id}`, so
 /// the label's values stay few.
 const WORDS: &[&str] = &[
-    "v2", "v2.1", "v3", "os-keypairs", "limits", "os-quota-sets", "detail", "defaults", "auth",
-    "tokens", "catalog", "projects", "domains", "system", "users", "roles", "groups",
-    "role_assignments", "application_credentials", "password", "credentials", "services",
-    "endpoints", "regions", "OS-TRUST",
+    "v2",
+    "v2.1",
+    "v3",
+    "os-keypairs",
+    "limits",
+    "os-quota-sets",
+    "detail",
+    "defaults",
+    "auth",
+    "tokens",
+    "catalog",
+    "projects",
+    "domains",
+    "system",
+    "users",
+    "roles",
+    "groups",
+    "role_assignments",
+    "application_credentials",
+    "password",
+    "credentials",
+    "services",
+    "endpoints",
+    "regions",
+    "OS-TRUST",
 ];
 
 /// The route label of a path below the API's mount: `/v2.1/os-keypairs/{id}`.
@@ -176,7 +201,10 @@ mod tests {
 
     #[test]
     fn labels_and_text() {
-        assert_eq!(route_label("/v2.1/os-keypairs/my key"), "/v2.1/os-keypairs/{id}");
+        assert_eq!(
+            route_label("/v2.1/os-keypairs/my key"),
+            "/v2.1/os-keypairs/{id}"
+        );
         assert_eq!(
             route_label("/v2.1/0123abc/os-keypairs"),
             "/v2.1/{id}/os-keypairs"

@@ -82,15 +82,14 @@ impl Control {
                 "fixtures",
             )?;
             let mut fixtures = scratch.write(|c| state::capture(c))?;
-            for t in ["id_signing_keys"] {
-                if let Some(real) = baseline.tables.remove(t) {
-                    fixtures.tables.insert(t.into(), real);
-                }
-                match baseline.sequences.get(t) {
-                    Some(s) => fixtures.sequences.insert(t.into(), *s),
-                    None => fixtures.sequences.remove(t),
-                };
+            let t = "id_signing_keys";
+            if let Some(real) = baseline.tables.remove(t) {
+                fixtures.tables.insert(t.into(), real);
             }
+            match baseline.sequences.get(t) {
+                Some(s) => fixtures.sequences.insert(t.into(), *s),
+                None => fixtures.sequences.remove(t),
+            };
             baseline = fixtures;
         }
         Ok(Control {
@@ -246,7 +245,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/snapshots", web::get().to(list_snapshots))
             .route("/snapshots/{name}", web::put().to(save_snapshot))
             .route("/snapshots/{name}", web::delete().to(delete_snapshot))
-            .route("/snapshots/{name}/restore", web::post().to(restore_snapshot))
+            .route(
+                "/snapshots/{name}/restore",
+                web::post().to(restore_snapshot),
+            )
             .route("/journal", web::get().to(get_journal))
             .route("/faults", web::get().to(list_faults))
             .route("/faults", web::post().to(add_fault))
@@ -371,10 +373,11 @@ async fn delete_snapshot(state: web::Data<AppState>, name: web::Path<String>) ->
 }
 
 async fn get_journal(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let filter: journal::Filter = match web::Query::<journal::Filter>::from_query(req.query_string()) {
-        Ok(q) => q.into_inner(),
-        Err(e) => return error_json(StatusCode::BAD_REQUEST, &e.to_string()),
-    };
+    let filter: journal::Filter =
+        match web::Query::<journal::Filter>::from_query(req.query_string()) {
+            Ok(q) => q.into_inner(),
+            Err(e) => return error_json(StatusCode::BAD_REQUEST, &e.to_string()),
+        };
     let entries = state.control.journal.query(&filter);
     if filter.format.as_deref() == Some("ndjson") {
         let mut out = String::new();
@@ -477,8 +480,7 @@ fn keypair_name(path: &str, method: &Method, body: &[u8]) -> Option<String> {
 
 fn stamp(resp: &mut HttpResponse, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
-        resp.headers_mut()
-            .insert(HeaderName::from_static(name), v);
+        resp.headers_mut().insert(HeaderName::from_static(name), v);
     }
 }
 
@@ -494,12 +496,16 @@ fn injected(
     let mut resp = if status == 401 && api == Api::Compute {
         match state.config.auth {
             AuthMode::Keystone => state.identity.unauthorized_response(req),
-            AuthMode::Noauth => crate::compute::fault::WebobError::Unauthorized
-                .response(header(req, "accept").as_deref(), req.method() == Method::HEAD),
+            AuthMode::Noauth => crate::compute::fault::WebobError::Unauthorized.response(
+                header(req, "accept").as_deref(),
+                req.method() == Method::HEAD,
+            ),
         }
     } else {
         let r = faults::render(&fired.spec, api, facts);
-        let mut b = HttpResponse::build(StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        let mut b = HttpResponse::build(
+            StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        );
         b.insert_header(("Content-Type", r.content_type));
         for (k, v) in r.headers {
             b.insert_header((k, v));
@@ -546,7 +552,9 @@ pub async fn observe(
     let token = header(req.request(), "x-auth-token").filter(|t| !t.is_empty());
     let who = match (api, state.config.auth) {
         (Api::Compute, AuthMode::Noauth) => noauth_context(|n| header(req.request(), n)),
-        _ => token.as_deref().and_then(|t| state.identity.authenticate(t)),
+        _ => token
+            .as_deref()
+            .and_then(|t| state.identity.authenticate(t)),
     };
     let microversion = if api == Api::Compute && path.starts_with("/v2.1") {
         crate::compute::microversion::negotiate(req.headers())

@@ -282,9 +282,7 @@ impl Image {
                         .map_err(|e| format!("tables.{name}.rows[{i}]: {e}"))?,
                 );
             }
-            image
-                .tables
-                .insert(name.clone(), Table { columns, rows });
+            image.tables.insert(name.clone(), Table { columns, rows });
         }
         if let Some(seqs) = obj.get("sequences") {
             for (name, v) in seqs.as_object().ok_or("\"sequences\" must be an object")? {

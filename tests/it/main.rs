@@ -5,3 +5,4 @@ mod binary;
 mod captures;
 mod common;
 mod compute;
+mod control;
