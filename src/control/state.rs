@@ -61,11 +61,9 @@ fn quote(ident: &str) -> String {
 }
 
 fn has_sequence_table(conn: &Connection) -> Result<bool, StoreError> {
-    let n: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'",
-        [],
-        |r| r.get(0),
-    )?;
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")?
+        .query_row([], |r| r.get(0))?;
     Ok(n > 0)
 }
 
@@ -134,12 +132,18 @@ pub fn check(conn: &Connection, image: &Image) -> Result<(), String> {
 /// Replaces the whole state with `image`, atomically.
 pub fn apply(conn: &mut Connection, image: &Image) -> Result<(), StoreError> {
     check(conn, image).map_err(StoreError::Incompatible)?;
+    apply_checked(conn, image)
+}
+
+/// `apply` for an image already known to fit the schema (the reset baseline).
+pub fn apply_checked(conn: &mut Connection, image: &Image) -> Result<(), StoreError> {
     let tables = state_tables(conn)?;
     let seq = has_sequence_table(conn)?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
     for name in &tables {
-        tx.execute(&format!("DELETE FROM {}", quote(name)), [])?;
+        tx.prepare_cached(&format!("DELETE FROM {}", quote(name)))?
+            .execute([])?;
     }
     if seq {
         let mut del = tx.prepare_cached("DELETE FROM sqlite_sequence WHERE name = ?1")?;
@@ -158,7 +162,7 @@ pub fn apply(conn: &mut Connection, image: &Image) -> Result<(), StoreError> {
             .map(|c| quote(c))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut ins = tx.prepare(&format!(
+        let mut ins = tx.prepare_cached(&format!(
             "INSERT INTO {} ({cols}) VALUES ({marks})",
             quote(name)
         ))?;
@@ -167,7 +171,8 @@ pub fn apply(conn: &mut Connection, image: &Image) -> Result<(), StoreError> {
         }
     }
     if !image.sequences.is_empty() {
-        let mut ins = tx.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)")?;
+        let mut ins =
+            tx.prepare_cached("INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)")?;
         for (name, seq) in &image.sequences {
             ins.execute(rusqlite::params![name, seq])?;
         }
