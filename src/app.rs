@@ -6,10 +6,12 @@
 use crate::compute::{self, ComputeMount, MAX_BODY};
 use crate::config::Config;
 use crate::control::{self, Api, Control, ListenerApi};
+use crate::determinism::Determinism;
 use crate::identity::{self, Identity};
 use crate::store::Store;
 use actix_web::{web, App as ActixApp, HttpServer};
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What every request handler can reach.
@@ -17,6 +19,8 @@ pub struct AppState {
     pub config: Config,
     pub store: Store,
     pub identity: Identity,
+    /// Where ids, keys and time come from (`--seed`, `--clock`).
+    pub determinism: Arc<Determinism>,
     /// Test controls: journal, fault rules, metrics, snapshots, reset baseline.
     pub control: Control,
     /// Where the listeners actually ended up (port 0 resolved).
@@ -54,8 +58,10 @@ impl App {
         let store = Store::open(&config.db, config.durability)
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
         let fresh = store.read(crate::store::identity::is_empty)?;
-        let identity = Identity::new(&config, &store)?;
+        let determinism = Arc::new(Determinism::new(config.seed, config.clock));
+        let identity = Identity::new_with(&config, &store, determinism.clone())?;
         let control = Control::new(&config, &store, fresh)?;
+        determinism.mark_start();
         let (listeners, bound) = match config.single_port {
             Some(addr) => {
                 let l = bind(addr, "both APIs")?;
@@ -85,6 +91,7 @@ impl App {
             config,
             store,
             identity,
+            determinism,
             control,
             bound,
         });

@@ -80,9 +80,13 @@ pub struct ServeArgs {
     /// How many API calls the request journal keeps (0 = none). [default: 1000]
     #[arg(long, env = "NOVAKEYS_JOURNAL_SIZE")]
     pub journal_size: Option<usize>,
-    /// Seed for the fault rules' rng (and, later, deterministic mode).
+    /// Deterministic mode: ids, request ids, audit ids, generated and signing keys, and the
+    /// fault rules' rng all come from this seed.
     #[arg(long, env = "NOVAKEYS_SEED")]
     pub seed: Option<u64>,
+    /// Freeze the clock at this RFC 3339 time (`POST /_novakeys/clock` moves it).
+    #[arg(long, env = "NOVAKEYS_CLOCK")]
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The same settings as read from a config file.
@@ -108,6 +112,7 @@ struct FileSettings {
     control_token: Option<String>,
     journal_size: Option<usize>,
     seed: Option<u64>,
+    clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Effective settings.
@@ -133,6 +138,7 @@ pub struct Config {
     pub control_token: Option<String>,
     pub journal_size: usize,
     pub seed: Option<u64>,
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for Config {
@@ -157,6 +163,7 @@ impl Default for Config {
             control_token: None,
             journal_size: 1000,
             seed: None,
+            clock: None,
         }
     }
 }
@@ -240,6 +247,7 @@ impl Config {
                 .or(file.journal_size)
                 .unwrap_or(d.journal_size),
             seed: args.seed.or(file.seed),
+            clock: args.clock.or(file.clock),
         })
     }
 }

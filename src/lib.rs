@@ -7,6 +7,7 @@ pub mod clouds;
 pub mod compute;
 pub mod config;
 pub mod control;
+pub mod determinism;
 pub mod identity;
 pub mod keys;
 pub mod pyjson;

@@ -110,6 +110,7 @@ impl Control {
         self.after_restore(state);
         self.journal.clear();
         self.faults.clear(true);
+        state.determinism.reset();
         Ok(())
     }
 
@@ -252,6 +253,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(restore_snapshot),
             )
             .route("/journal", web::get().to(get_journal))
+            .route("/clock", web::get().to(get_clock))
+            .route("/clock", web::post().to(set_clock))
             .route("/faults", web::get().to(list_faults))
             .route("/faults", web::post().to(add_fault))
             .route("/faults", web::delete().to(clear_faults))
@@ -394,6 +397,65 @@ async fn get_journal(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
     HttpResponse::Ok().json(json!({ "entries": entries }))
 }
 
+fn clock_doc(state: &AppState) -> Value {
+    let d = &state.determinism;
+    json!({
+        "now": d.now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "frozen": d.frozen(),
+        "seed": d.seed(),
+    })
+}
+
+async fn get_clock(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(clock_doc(&state))
+}
+
+/// `{"set": "<RFC 3339>"}` freezes the clock there, `{"set": null}` lets it run again,
+/// `{"advance_seconds": N}` moves it (freezing it if it was running).
+async fn set_clock(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct ClockChange {
+        #[serde(default, with = "serde_with_option")]
+        set: Option<Option<chrono::DateTime<chrono::Utc>>>,
+        advance_seconds: Option<f64>,
+    }
+    mod serde_with_option {
+        use serde::{Deserialize, Deserializer};
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<Option<chrono::DateTime<chrono::Utc>>>, D::Error> {
+            Option::<chrono::DateTime<chrono::Utc>>::deserialize(d).map(Some)
+        }
+    }
+    let change: ClockChange = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => {
+            return error_json(
+                StatusCode::BAD_REQUEST,
+                &format!("invalid clock change: {e}"),
+            )
+        }
+    };
+    match (change.set, change.advance_seconds) {
+        (Some(t), None) => state.determinism.set_clock(t),
+        (None, Some(s)) if s.is_finite() && s.abs() < 1e12 => {
+            state
+                .determinism
+                .advance(chrono::Duration::microseconds((s * 1e6) as i64));
+        }
+        _ => {
+            return error_json(
+                StatusCode::BAD_REQUEST,
+                "give exactly one of \"set\" (RFC 3339 time or null) or \"advance_seconds\"",
+            )
+        }
+    }
+    // cached token verifications were made against the old time
+    state.identity.invalidate();
+    HttpResponse::Ok().json(clock_doc(&state))
+}
+
 async fn list_faults(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "faults": state.control.faults.list() }))
 }
@@ -523,7 +585,7 @@ fn injected(
         }
         b.body(r.body)
     };
-    let rid = format!("req-{}", uuid::Uuid::new_v4());
+    let rid = state.determinism.request_id();
     stamp(&mut resp, "x-openstack-request-id", &rid);
     if api == Api::Compute {
         stamp(&mut resp, "x-compute-request-id", &rid);
@@ -548,7 +610,10 @@ pub async fn observe(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let started = Instant::now();
-    let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let time = state
+        .determinism
+        .now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let body = buffer_body(&mut req).await;
     let method = req.method().clone();
     let token = header(req.request(), "x-auth-token").filter(|t| !t.is_empty());
@@ -694,6 +759,7 @@ mod reset_tests {
             config,
             store,
             identity,
+            determinism: Default::default(),
             control,
             bound: Bound {
                 compute: addr,

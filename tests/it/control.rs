@@ -796,6 +796,8 @@ async fn openapi_document_matches_the_routes() {
                 .replace("{id}", "fault-999");
             let body = if method == "post" && path == "/_novakeys/faults" {
                 r#"{"action": {"delay_ms": 0}, "match": {"path": "/none"}}"#
+            } else if method == "post" && path == "/_novakeys/clock" {
+                r#"{"advance_seconds": 0}"#
             } else {
                 ""
             };
@@ -822,7 +824,7 @@ async fn openapi_document_matches_the_routes() {
             );
         }
     }
-    assert_eq!(ops, 14);
+    assert_eq!(ops, 16);
     let r = ctl(app.compute, "GET", "/_novakeys/undocumented", "").await;
     assert_eq!(r.status, 404);
     assert!(r.text().contains("no such novakeys control"));
@@ -911,4 +913,135 @@ fn export_import_and_authorized_keys() {
     assert_eq!(out.status.code(), Some(1), "foreign keys checked at commit");
     let same: Value = serde_json::from_slice(&novakeys(&["export", "--db", b]).stdout).unwrap();
     assert_eq!(same["tables"], doc["tables"]);
+}
+
+/// Everything a client sees of one scripted session, for comparing runs.
+async fn scripted_session(app: &TestApp) -> Vec<String> {
+    let mut seen = Vec::new();
+    let body = json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "demo", "domain": {"id": "default"}, "password": "demo"}}}, "scope": {"project": {"name": "demo", "domain": {"id": "default"}}}}});
+    let r = call(
+        app.identity,
+        "POST",
+        "/v3/auth/tokens",
+        &[("Content-Type", "application/json")],
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let token = r.header("x-subject-token").unwrap().to_string();
+    seen.push(token.clone());
+    seen.push(r.header("x-openstack-request-id").unwrap().to_string());
+    let mut doc = r.json();
+    // the catalog names the listeners' random ports
+    doc["token"]["catalog"] = Value::Null;
+    seen.push(doc.to_string());
+    let r = call(
+        app.compute,
+        "POST",
+        "/v2.1/os-keypairs",
+        &[
+            ("X-Auth-Token", &token),
+            ("Content-Type", "application/json"),
+            ("OpenStack-API-Version", "compute 2.10"),
+        ],
+        r#"{"keypair": {"name": "gen"}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    seen.push(r.header("x-openstack-request-id").unwrap().to_string());
+    seen.push(r.text());
+    seen
+}
+
+#[actix_web::test]
+async fn seed_and_clock_make_runs_reproducible() {
+    let det = |c: &mut Config| {
+        c.seed = Some(42);
+        c.clock = Some("2026-01-01T00:00:00Z".parse().unwrap());
+    };
+    let a = app_with(AuthMode::Keystone, det).await;
+    let b = app_with(AuthMode::Keystone, det).await;
+    let first = scripted_session(&a).await;
+    assert_eq!(first, scripted_session(&b).await, "same seed, same answers");
+    assert!(first[4].contains("PRIVATE KEY"), "{}", first[4]);
+    assert!(
+        first[2].contains("\"expires_at\":\"2026-01-01T01:00:00.000000Z\""),
+        "{}",
+        first[2]
+    );
+    assert_eq!(
+        ctl(a.compute, "POST", "/_novakeys/reset", "").await.status,
+        204
+    );
+    assert_eq!(
+        scripted_session(&a).await,
+        first,
+        "reset starts the sequence again"
+    );
+
+    let other = app_with(AuthMode::Keystone, |c| {
+        c.seed = Some(43);
+        c.clock = Some("2026-01-01T00:00:00Z".parse().unwrap());
+    })
+    .await;
+    assert_ne!(scripted_session(&other).await[4], first[4]);
+
+    // the clock: tokens expire when it moves past them
+    let token = &first[0];
+    let ok = call(
+        a.compute,
+        "GET",
+        "/v2.1/os-keypairs",
+        &[("X-Auth-Token", token)],
+        "",
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+    let r = ctl(
+        a.compute,
+        "POST",
+        "/_novakeys/clock",
+        r#"{"advance_seconds": 7200}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["now"], "2026-01-01T02:00:00.000000Z");
+    assert_eq!(r.json()["frozen"], true);
+    let expired = call(
+        a.compute,
+        "GET",
+        "/v2.1/os-keypairs",
+        &[("X-Auth-Token", token)],
+        "",
+    )
+    .await;
+    assert_eq!(expired.status, 401);
+    let r = ctl(
+        a.compute,
+        "POST",
+        "/_novakeys/clock",
+        r#"{"set": "2026-01-01T00:30:00Z"}"#,
+    )
+    .await;
+    assert_eq!(r.json()["now"], "2026-01-01T00:30:00.000000Z");
+    assert_eq!(
+        call(
+            a.compute,
+            "GET",
+            "/v2.1/os-keypairs",
+            &[("X-Auth-Token", token)],
+            ""
+        )
+        .await
+        .status,
+        200
+    );
+    let r = ctl(a.compute, "POST", "/_novakeys/clock", r#"{"set": null}"#).await;
+    assert_eq!(r.json()["frozen"], false);
+    assert_eq!(
+        ctl(a.compute, "POST", "/_novakeys/clock", r#"{"when": 1}"#)
+            .await
+            .status,
+        400
+    );
 }
