@@ -5,10 +5,13 @@
 
 use crate::compute::{self, ComputeMount, MAX_BODY};
 use crate::config::Config;
+use crate::control::{self, Api, Control, ListenerApi};
+use crate::determinism::Determinism;
 use crate::identity::{self, Identity};
 use crate::store::Store;
 use actix_web::{web, App as ActixApp, HttpServer};
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What every request handler can reach.
@@ -16,6 +19,10 @@ pub struct AppState {
     pub config: Config,
     pub store: Store,
     pub identity: Identity,
+    /// Where ids, keys and time come from (`--seed`, `--clock`).
+    pub determinism: Arc<Determinism>,
+    /// Test controls: journal, fault rules, metrics, snapshots, reset baseline.
+    pub control: Control,
     /// Where the listeners actually ended up (port 0 resolved).
     pub bound: Bound,
 }
@@ -50,7 +57,11 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let store = Store::open(&config.db, config.durability)
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
-        let identity = Identity::new(&config, &store)?;
+        let fresh = store.read(crate::store::identity::is_empty)?;
+        let determinism = Arc::new(Determinism::new(config.seed, config.clock));
+        let identity = Identity::new_with(&config, &store, determinism.clone())?;
+        let control = Control::new(&config, &store, fresh)?;
+        determinism.mark_start();
         let (listeners, bound) = match config.single_port {
             Some(addr) => {
                 let l = bind(addr, "both APIs")?;
@@ -81,6 +92,8 @@ impl App {
             config,
             store,
             identity,
+            determinism,
+            control,
             bound,
         });
         let mut servers = Vec::new();
@@ -89,9 +102,19 @@ impl App {
             |listener: TcpListener, which: Which| -> anyhow::Result<actix_web::dev::Server> {
                 let state = state.clone();
                 let server = HttpServer::new(move || {
+                    let api = match which {
+                        Which::Compute => Some(Api::Compute),
+                        Which::Identity => Some(Api::Identity),
+                        Which::Both => None,
+                    };
+                    // The controls come first; `observe` journals, counts and fault-injects
+                    // the API calls (it leaves the control paths alone).
                     let app = ActixApp::new()
+                        .wrap(actix_web::middleware::from_fn(control::observe))
                         .app_data(state.clone())
-                        .app_data(web::PayloadConfig::new(MAX_BODY + 1));
+                        .app_data(ListenerApi(api))
+                        .app_data(web::PayloadConfig::new(MAX_BODY + 1))
+                        .configure(control::configure);
                     match which {
                         Which::Both => app
                             .service(

@@ -145,10 +145,6 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-fn new_request_id() -> String {
-    format!("req-{}", uuid::Uuid::new_v4())
-}
-
 fn stamp_request_id(resp: &mut HttpResponse, rid: &str) {
     if let Ok(v) = HeaderValue::from_str(rid) {
         resp.headers_mut()
@@ -273,7 +269,7 @@ async fn dispatch(
             &versions::choices(&base, &path),
         );
     }
-    let rid = new_request_id();
+    let rid = state.determinism.request_id();
     let legacy = api == "v2";
     let mut resp = if rest.is_empty() || rest == "/" {
         version_document(&req, &base, legacy)

@@ -5,7 +5,6 @@
 //! a user may read itself and its project; application credentials belong to their user.
 
 use super::error::IdentityError;
-use super::fixtures::new_id;
 use super::tokens::caller;
 use super::{effective_roles, implications, Identity, Reply, Req, Scope, ValidToken};
 use crate::compute::pyrepr::py_repr;
@@ -300,7 +299,9 @@ fn show_user(id: &Identity, r: &Req, me: &ValidToken, uid: &str) -> Result<Reply
 }
 
 fn hash(id: &Identity, secret: &str) -> Result<String, IdentityError> {
-    bcrypt::hash(secret, id.hash_cost()).map_err(|e| IdentityError::Internal(e.to_string()))
+    bcrypt::hash_with_salt(secret, id.hash_cost(), id.determinism().bytes::<16>())
+        .map(|h| h.to_string())
+        .map_err(|e| IdentityError::Internal(e.to_string()))
 }
 
 /// Applies a user create/update body onto `u`.
@@ -345,7 +346,7 @@ fn create_user(id: &Identity, r: &Req, me: &ValidToken) -> Result<Reply, Identit
         .map(String::from)
         .unwrap_or_else(|| token_domain(me));
     let mut u = User {
-        id: new_id(),
+        id: id.determinism().hex_id(),
         name: String::new(),
         domain_id: domain_id.clone(),
         enabled: true,
@@ -457,7 +458,7 @@ fn create_project(id: &Identity, r: &Req, me: &ValidToken) -> Result<Reply, Iden
     let obj = body_object(r, "project", true)?;
     require_admin(me, "create_project")?;
     let mut p = Project {
-        id: new_id(),
+        id: id.determinism().hex_id(),
         name: String::new(),
         domain_id: obj
             .get("domain_id")
@@ -831,10 +832,7 @@ fn create_app_cred(
     };
     let secret = match obj.get("secret").and_then(Value::as_str) {
         Some(s) => s.to_string(),
-        None => {
-            let bytes: [u8; 64] = std::array::from_fn(|_| rand::random());
-            URL_SAFE_NO_PAD.encode(bytes)
-        }
+        None => URL_SAFE_NO_PAD.encode(id.determinism().bytes::<64>()),
     };
     let wanted: Vec<String> = match obj.get("roles").and_then(Value::as_array) {
         Some(list) => {
@@ -854,7 +852,7 @@ fn create_app_cred(
         None => me.roles.iter().map(|x| x.id.clone()).collect(),
     };
     let ac = AppCred {
-        id: new_id(),
+        id: id.determinism().hex_id(),
         name: obj
             .get("name")
             .and_then(Value::as_str)

@@ -271,7 +271,10 @@ mod tests {
     /// The cross-checks need the real tools; a machine without them fails loudly.
     fn have(tool: &str) -> bool {
         let ok = Command::new(tool).arg("version").output().is_ok();
-        assert!(ok, "{tool} is needed by this test: apt-get install openssh-client openssl");
+        assert!(
+            ok,
+            "{tool} is needed by this test: apt-get install openssh-client openssl"
+        );
         ok
     }
 

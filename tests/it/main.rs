@@ -5,6 +5,7 @@ mod binary;
 mod captures;
 mod common;
 mod compute;
+mod control;
 mod hostile;
 mod isolation;
 mod props;

@@ -104,7 +104,12 @@ pub async fn create(
                 (pk, fp, None)
             }
             None => {
-                let generated = keys::generate(kind, &user_id, &mut rand::rngs::OsRng)?;
+                let generated = keys::generate_at(
+                    kind,
+                    &user_id,
+                    &mut state.determinism.rng(),
+                    state.determinism.system_time(),
+                )?;
                 (
                     generated.public_key.clone(),
                     generated.fingerprint.clone(),
@@ -119,7 +124,7 @@ pub async fn create(
             kind,
             public_key,
             fingerprint,
-            created_at: chrono::Utc::now().naive_utc(),
+            created_at: state.determinism.now().naive_utc(),
         };
         match st.store.write(|c| store::create(c, &new, &owner, limit)) {
             Ok(kp) => Ok((kp, private_key)),
