@@ -8,14 +8,14 @@
 # What a real cloud does here is in ../../../shared/spec/clients.md §3 and the transcript of OSC
 # against real Nova/Keystone (captures/keystone/openstack-cli-transcript.txt).
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+suite_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SUITE=osc
 # shellcheck source=SCRIPTDIR/../python/venv.sh
-source "$here/../python/venv.sh"
+source "$suite_dir/../python/venv.sh"
 # shellcheck source=SCRIPTDIR/../python/check.sh
-source "$here/../python/check.sh"
+source "$suite_dir/../python/check.sh"
 # shellcheck source=SCRIPTDIR/../python/cloud.sh
-source "$here/../python/cloud.sh"
+source "$suite_dir/../python/cloud.sh"
 
 cd "$NOVAKEYS_WORK"
 openstack --version
