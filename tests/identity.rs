@@ -616,6 +616,50 @@ async fn application_credentials() {
         .auth(json!({"auth": {"identity": {"methods": ["application_credential"], "application_credential": {"id": acid, "secret": secret}}}}))
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // What `openstack application credential create NAME` sends (OSC 10.5.0): an empty role
+    // list and a null secret mean the token's roles and a generated secret, as in Keystone.
+    let r = app
+        .id(
+            Method::POST,
+            &base,
+            Some(&demo),
+            Some(json!({"application_credential": {"roles": [], "unrestricted": false, "name": "osc", "secret": null, "access_rules": [], "description": null, "expires_at": null}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let ac = r.json()["application_credential"].clone();
+    let names: Vec<&str> = ac["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    // member implies reader, as in capture k020.
+    assert_eq!(names, vec!["member", "reader"], "{ac}");
+    let secret = ac["secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 86);
+    let r = app
+        .auth(json!({"auth": {"identity": {"methods": ["application_credential"], "application_credential": {"id": ac["id"], "secret": secret}}}}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["token"]["roles"].as_array().unwrap().len(), 2);
+    let r = app
+        .id(
+            Method::POST,
+            &base,
+            Some(&demo),
+            Some(json!({"application_credential": {"name": "empty-secret", "secret": ""}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        r.json()["application_credential"]["secret"]
+            .as_str()
+            .unwrap()
+            .len(),
+        86
+    );
 }
 
 #[actix_rt::test]

@@ -830,12 +830,16 @@ fn create_app_cred(
     let Some(project_id) = me.project_id().map(String::from) else {
         return Err(IdentityError::Forbidden("create_application_credential"));
     };
+    // keystone/api/users.py: `if not app_cred_data.get('secret')` generates one, so a null or
+    // empty secret (OSC sends `"secret": null`) gets a generated one too.
     let secret = match obj.get("secret").and_then(Value::as_str) {
-        Some(s) => s.to_string(),
-        None => URL_SAFE_NO_PAD.encode(id.determinism().bytes::<64>()),
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => URL_SAFE_NO_PAD.encode(id.determinism().bytes::<64>()),
     };
+    // `_get_roles`: `if app_cred_data.get('roles')`, so an empty list (what OSC sends without
+    // --role) means the token's roles, like no list at all.
     let wanted: Vec<String> = match obj.get("roles").and_then(Value::as_array) {
-        Some(list) => {
+        Some(list) if !list.is_empty() => {
             let mut out = Vec::new();
             for item in list {
                 let role = me.roles.iter().find(|x| {
@@ -849,7 +853,7 @@ fn create_app_cred(
             }
             out
         }
-        None => me.roles.iter().map(|x| x.id.clone()).collect(),
+        _ => me.roles.iter().map(|x| x.id.clone()).collect(),
     };
     let ac = AppCred {
         id: id.determinism().hex_id(),
