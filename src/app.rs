@@ -5,11 +5,14 @@
 
 use crate::compute::{self, ComputeMount, MAX_BODY};
 use crate::config::Config;
+use crate::control::{self, Api, Control, ListenerApi};
+use crate::determinism::Determinism;
 use crate::identity::{self, Identity};
 use crate::keys::KeyPool;
 use crate::store::Store;
 use actix_web::{web, App as ActixApp, HttpServer};
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What every request handler can reach.
@@ -19,6 +22,10 @@ pub struct AppState {
     pub identity: Identity,
     /// Pre-generated ssh key pairs for generate requests (size 0 = generate inline).
     pub keypool: KeyPool,
+    /// Where ids, keys and time come from (`--seed`, `--clock`).
+    pub determinism: Arc<Determinism>,
+    /// Test controls: journal, fault rules, metrics, snapshots, reset baseline.
+    pub control: Control,
     /// Where the listeners actually ended up (port 0 resolved).
     pub bound: Bound,
 }
@@ -53,7 +60,11 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let store = Store::open(&config.db, config.durability)
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
-        let identity = Identity::new(&config, &store)?;
+        let fresh = store.read(crate::store::identity::is_empty)?;
+        let determinism = Arc::new(Determinism::new(config.seed, config.clock));
+        let identity = Identity::new_with(&config, &store, determinism.clone())?;
+        let control = Control::new(&config, &store, fresh)?;
+        determinism.mark_start();
         let (listeners, bound) = match config.single_port {
             Some(addr) => {
                 let l = bind(addr, "both APIs")?;
@@ -79,12 +90,20 @@ impl App {
             }
         };
         let grace = config.shutdown_grace;
-        let keypool = KeyPool::new(config.keygen_pool);
+        // Deterministic mode draws every key from the seeded rng, in request order: no pool.
+        let keypool = KeyPool::new(if config.seed.is_some() {
+            0
+        } else {
+            config.keygen_pool
+        });
+        let client_timeout = Duration::from_secs(config.client_timeout);
         let state = web::Data::new(AppState {
             config,
             store,
             identity,
             keypool,
+            determinism,
+            control,
             bound,
         });
         let mut servers = Vec::new();
@@ -93,9 +112,19 @@ impl App {
             |listener: TcpListener, which: Which| -> anyhow::Result<actix_web::dev::Server> {
                 let state = state.clone();
                 let server = HttpServer::new(move || {
+                    let api = match which {
+                        Which::Compute => Some(Api::Compute),
+                        Which::Identity => Some(Api::Identity),
+                        Which::Both => None,
+                    };
+                    // The controls come first; `observe` journals, counts and fault-injects
+                    // the API calls (it leaves the control paths alone).
                     let app = ActixApp::new()
+                        .wrap(actix_web::middleware::from_fn(control::observe))
                         .app_data(state.clone())
-                        .app_data(web::PayloadConfig::new(MAX_BODY + 1));
+                        .app_data(ListenerApi(api))
+                        .app_data(web::PayloadConfig::new(MAX_BODY + 1))
+                        .configure(control::configure);
                     match which {
                         Which::Both => app
                             .service(
@@ -112,7 +141,7 @@ impl App {
                 })
                 .workers(2)
                 .shutdown_timeout(grace)
-                .client_request_timeout(Duration::from_secs(30))
+                .client_request_timeout(client_timeout)
                 .disable_signals()
                 .listen(listener)?
                 .run();
@@ -149,12 +178,16 @@ impl App {
     /// requests finish (up to the grace period) and returns.
     pub async fn run_until_signal(self) -> anyhow::Result<()> {
         let handles: Vec<_> = self.servers.iter().map(|s| s.handle()).collect();
-        let all = futures_util::future::try_join_all(self.servers);
+        // The servers must be kept and polled until they finish: dropping an actix `Server`
+        // forces its workers down, cutting off the requests a graceful stop should finish.
+        let mut all = Box::pin(futures_util::future::try_join_all(self.servers));
         tokio::select! {
-            res = all => { res?; return Ok(()); }
+            res = &mut all => { res?; return Ok(()); }
             _ = shutdown_signal() => {}
         }
-        futures_util::future::join_all(handles.iter().map(|h| h.stop(true))).await;
+        let stop = futures_util::future::join_all(handles.iter().map(|h| h.stop(true)));
+        let (_, res) = futures_util::future::join(stop, all).await;
+        res?;
         Ok(())
     }
 

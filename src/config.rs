@@ -77,6 +77,23 @@ pub struct ServeArgs {
     /// background at low priority, in memory only); 0 disables the pool. [default: 16]
     #[arg(long, env = "NOVAKEYS_KEYGEN_POOL")]
     pub keygen_pool: Option<usize>,
+    /// Seconds a client has to send a request's headers before it is cut off (408). [default: 30]
+    #[arg(long, env = "NOVAKEYS_CLIENT_TIMEOUT")]
+    pub client_timeout: Option<u64>,
+    /// Token for the `/_novakeys/` test controls (header `X-Novakeys-Control-Token`); without
+    /// one they answer loopback clients only.
+    #[arg(long, env = "NOVAKEYS_CONTROL_TOKEN")]
+    pub control_token: Option<String>,
+    /// How many API calls the request journal keeps (0 = none). [default: 1000]
+    #[arg(long, env = "NOVAKEYS_JOURNAL_SIZE")]
+    pub journal_size: Option<usize>,
+    /// Deterministic mode: ids, request ids, audit ids, generated and signing keys, and the
+    /// fault rules' rng all come from this seed.
+    #[arg(long, env = "NOVAKEYS_SEED")]
+    pub seed: Option<u64>,
+    /// Freeze the clock at this RFC 3339 time (`POST /_novakeys/clock` moves it).
+    #[arg(long, env = "NOVAKEYS_CLOCK")]
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The same settings as read from a config file.
@@ -100,6 +117,11 @@ struct FileSettings {
     single_port: Option<SocketAddr>,
     shutdown_grace: Option<u64>,
     keygen_pool: Option<usize>,
+    client_timeout: Option<u64>,
+    control_token: Option<String>,
+    journal_size: Option<usize>,
+    seed: Option<u64>,
+    clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Effective settings.
@@ -124,6 +146,12 @@ pub struct Config {
     pub shutdown_grace: u64,
     /// Size of the pre-generated ssh key pool (0 = off).
     pub keygen_pool: usize,
+    /// Seconds a client has to send a request head (slow-loris guard).
+    pub client_timeout: u64,
+    pub control_token: Option<String>,
+    pub journal_size: usize,
+    pub seed: Option<u64>,
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for Config {
@@ -146,6 +174,11 @@ impl Default for Config {
             single_port: None,
             shutdown_grace: 10,
             keygen_pool: 16,
+            client_timeout: 30,
+            control_token: None,
+            journal_size: 1000,
+            seed: None,
+            clock: None,
         }
     }
 }
@@ -227,6 +260,18 @@ impl Config {
                 .keygen_pool
                 .or(file.keygen_pool)
                 .unwrap_or(d.keygen_pool),
+            client_timeout: args
+                .client_timeout
+                .or(file.client_timeout)
+                .unwrap_or(d.client_timeout)
+                .max(1),
+            control_token: args.control_token.clone().or(file.control_token),
+            journal_size: args
+                .journal_size
+                .or(file.journal_size)
+                .unwrap_or(d.journal_size),
+            seed: args.seed.or(file.seed),
+            clock: args.clock.or(file.clock),
         })
     }
 }

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod clouds;
 pub mod compute;
 pub mod config;
+pub mod control;
+pub mod determinism;
 pub mod identity;
 pub mod keys;
 pub mod pyjson;

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use novakeys::app::App;
 use novakeys::config::{Config, ServeArgs};
+use novakeys::control::state;
 use novakeys::identity::fixtures::Fixtures;
 use novakeys::identity::Identity;
 use novakeys::store::Store;
@@ -28,6 +29,28 @@ enum Command {
     RotateSigningKey(ServeArgs),
     /// Bulk-load key pairs (user ids PREFIX0.., names key-0..) for scale tests.
     Seed(SeedArgs),
+    /// Print the whole state (key pairs, identity, signing keys) as versioned JSON.
+    Export(ServeArgs),
+    /// Replace the whole state with an `export` document, in one transaction.
+    Import {
+        /// The JSON document (`-` = stdin).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+    /// Add the keys of an authorized_keys file as key pairs of a user.
+    ImportAuthorizedKeys {
+        /// User name (in the Default domain).
+        #[arg(long)]
+        user: String,
+        /// Project name the key pairs are created in [default: the user's default project].
+        #[arg(long)]
+        project: Option<String>,
+        /// The authorized_keys file.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
 }
 
 #[derive(clap::Args)]
@@ -60,6 +83,14 @@ fn main() {
         Command::CloudsYaml(args) => clouds_yaml(args),
         Command::RotateSigningKey(args) => rotate(args),
         Command::Seed(args) => seed(args),
+        Command::Export(args) => export(args),
+        Command::Import { file, args } => import(file, args),
+        Command::ImportAuthorizedKeys {
+            user,
+            project,
+            file,
+            args,
+        } => import_authorized_keys(user, project, file, args),
     };
     if let Err(e) = result {
         eprintln!("novakeys: error: {e:#}");
@@ -140,5 +171,91 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
         r.db_bytes,
         r.db_bytes as f64 / (r.total_keypairs.max(1)) as f64
     );
+    Ok(())
+}
+/// Opens the configured store with the fixtures applied (as `serve` would).
+fn open(args: &ServeArgs) -> anyhow::Result<(Config, Store)> {
+    let config = Config::load(args)?;
+    let store = Store::open(&config.db, config.durability)
+        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
+    Identity::new(&config, &store)?;
+    Ok((config, store))
+}
+
+fn export(args: ServeArgs) -> anyhow::Result<()> {
+    let (_, store) = open(&args)?;
+    let image = store.write(|c| {
+        let tx = c.transaction()?;
+        let image = state::capture(&tx)?;
+        tx.commit()?;
+        Ok(image)
+    })?;
+    println!("{}", serde_json::to_string_pretty(&image.to_json())?);
+    Ok(())
+}
+
+fn import(file: std::path::PathBuf, args: ServeArgs) -> anyhow::Result<()> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(&file)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
+    };
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", file.display()))?;
+    let image = state::Image::from_json(&doc)
+        .map_err(|e| anyhow::anyhow!("{}: invalid state document: {e}", file.display()))?;
+    let (config, store) = open(&args)?;
+    store
+        .write(|c| state::apply(c, &image))
+        .map_err(|e| anyhow::anyhow!("{}: not imported: {e}", file.display()))?;
+    println!(
+        "novakeys: imported {} key pairs and {} users into {}",
+        image.rows("key_pairs"),
+        image.rows("id_users"),
+        config.db
+    );
+    Ok(())
+}
+
+fn import_authorized_keys(
+    user: String,
+    project: Option<String>,
+    file: std::path::PathBuf,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
+    use novakeys::control::authorized_keys::{import, Outcome};
+    use novakeys::store::identity as db;
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let (_, store) = open(&args)?;
+    let (u, project_id) = store.read(|c| {
+        let u = db::get_user_by_name(c, "default", &user)?;
+        let p = match (&project, &u) {
+            (Some(name), _) => db::get_project_by_name(c, "default", name)?.map(|p| p.id),
+            (None, Some(u)) => u.default_project_id.clone(),
+            (None, None) => None,
+        };
+        Ok((u, p))
+    })?;
+    let u = u.ok_or_else(|| anyhow::anyhow!("no user '{user}' in the Default domain"))?;
+    let project_id = project_id.ok_or_else(|| {
+        anyhow::anyhow!("no project: give --project (user '{user}' has no default project)")
+    })?;
+    let outcomes = import(&store, &u.id, &project_id, &text)?;
+    let mut imported = 0;
+    for o in &outcomes {
+        match o {
+            Outcome::Imported(_) => imported += 1,
+            Outcome::Exists(name) => {
+                eprintln!("novakeys: skipped {name}: the user already has a key pair of that name")
+            }
+            Outcome::Invalid(line) => eprintln!(
+                "novakeys: skipped {}:{line}: not a valid SSH public key",
+                file.display()
+            ),
+        }
+    }
+    println!("novakeys: imported {imported} key pairs for user {user}");
     Ok(())
 }

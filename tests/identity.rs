@@ -617,6 +617,50 @@ async fn application_credentials() {
         .auth(json!({"auth": {"identity": {"methods": ["application_credential"], "application_credential": {"id": acid, "secret": secret}}}}))
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // What `openstack application credential create NAME` sends (OSC 10.5.0): an empty role
+    // list and a null secret mean the token's roles and a generated secret, as in Keystone.
+    let r = app
+        .id(
+            Method::POST,
+            &base,
+            Some(&demo),
+            Some(json!({"application_credential": {"roles": [], "unrestricted": false, "name": "osc", "secret": null, "access_rules": [], "description": null, "expires_at": null}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let ac = r.json()["application_credential"].clone();
+    let names: Vec<&str> = ac["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    // member implies reader, as in capture k020.
+    assert_eq!(names, vec!["member", "reader"], "{ac}");
+    let secret = ac["secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 86);
+    let r = app
+        .auth(json!({"auth": {"identity": {"methods": ["application_credential"], "application_credential": {"id": ac["id"], "secret": secret}}}}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["token"]["roles"].as_array().unwrap().len(), 2);
+    let r = app
+        .id(
+            Method::POST,
+            &base,
+            Some(&demo),
+            Some(json!({"application_credential": {"name": "empty-secret", "secret": ""}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        r.json()["application_credential"]["secret"]
+            .as_str()
+            .unwrap()
+            .len(),
+        86
+    );
 }
 
 #[actix_rt::test]
@@ -1426,4 +1470,116 @@ async fn custom_fixtures_pin_ids() {
         r.json()["token"]["roles"],
         json!([{"id": "r1", "name": "member"}])
     );
+}
+
+/// Forgeries made with the service's real keys (read from its database): the classic
+/// algorithm-confusion attack (HS256 keyed with the public key), `alg` swaps around a real
+/// signature, and well-signed tokens that are expired or name no user. A well-signed, valid
+/// token made the same way is the control: the forging method itself is sound.
+#[actix_rt::test]
+async fn compute_rejects_forgeries_made_with_the_real_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nk.db").to_str().unwrap().to_string();
+    let db2 = db.clone();
+    let app = spawn_with(move |c| c.db = db2).await;
+    let demo = app.project_token("demo", "demo").await;
+    assert_eq!(app.keypairs(Some(&demo)).await.status, StatusCode::OK);
+    let (private_pem, public_pem): (String, String) = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT private_pem, public_pem FROM id_signing_keys ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let real = novakeys::identity::jws::Signer::new(&[novakeys::store::identity::SigningKey {
+        private_pem,
+        public_pem: public_pem.clone(),
+    }])
+    .unwrap();
+    let claims = payload(&demo);
+    let sign = |c: &Value| {
+        real.sign(&serde_json::from_value(c.clone()).unwrap())
+            .unwrap()
+    };
+    let control = sign(&claims);
+    assert_eq!(
+        app.keypairs(Some(&control)).await.status,
+        StatusCode::OK,
+        "a token signed with the real key and valid claims is accepted"
+    );
+
+    let hs256 = |secret: &[u8]| {
+        use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap()
+    };
+    let public_der = {
+        let body: String = public_pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap()
+    };
+    let parts: Vec<&str> = control.split('.').collect();
+    let with_header = |header: &str| {
+        format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            parts[1],
+            parts[2]
+        )
+    };
+    let mut expired = claims.clone();
+    expired["iat"] = json!(claims["iat"].as_i64().unwrap() - 7200);
+    expired["exp"] = json!(claims["iat"].as_i64().unwrap() - 3600);
+    let mut nobody = claims.clone();
+    nobody["sub"] = json!("no-such-user-id");
+    let mut no_project = claims.clone();
+    no_project["openstack_project_id"] = json!("no-such-project");
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "HS256 keyed with the public key PEM",
+            hs256(public_pem.as_bytes()),
+        ),
+        (
+            "HS256 keyed with the public key PEM, trimmed",
+            hs256(public_pem.trim().as_bytes()),
+        ),
+        ("HS256 keyed with the public key DER", hs256(&public_der)),
+        (
+            "alg none around a real signature",
+            with_header(r#"{"alg":"none","typ":"JWT"}"#),
+        ),
+        (
+            "alg HS256 around a real signature",
+            with_header(r#"{"alg":"HS256","typ":"JWT"}"#),
+        ),
+        (
+            "alg ES384 around a real signature",
+            with_header(r#"{"alg":"ES384","typ":"JWT"}"#),
+        ),
+        (
+            "alg none, no signature",
+            format!(
+                "{}.{}.",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+                parts[1]
+            ),
+        ),
+        ("expired, real key", sign(&expired)),
+        ("unknown user, real key", sign(&nobody)),
+        ("unknown project, real key", sign(&no_project)),
+    ];
+    for (what, token) in cases {
+        let r = app.keypairs(Some(&token)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}: {}", r.text);
+        assert_eq!(r.text, MIDDLEWARE_401, "{what}");
+    }
 }

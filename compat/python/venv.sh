@@ -15,7 +15,8 @@ flock 9
 if [ ! -x "$venv/bin/openstack" ] || [ ! -f "$venv/.complete" ]; then
     if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
         echo "compat: python3 venv support missing; installing python3-venv" >&2
-        (apt-get update -qq && apt-get install -y -qq python3-venv) >&2 || {
+        # apt is shared with the other suites' installs: take their lock too.
+        flock "$cache/apt.lock" sh -c 'apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 python3-venv' >&2 || {
             echo "compat: FAILED: cannot create a Python venv; install python3-venv (apt-get install python3-venv)" >&2
             exit 1
         }

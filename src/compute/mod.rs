@@ -31,6 +31,33 @@ use serde_json::Value;
 /// oslo.middleware sizelimit's default `max_request_body_size`.
 pub const MAX_BODY: usize = 114_688;
 
+/// eventlet.wsgi's limits (Nova's own server): the request line, one header line, all headers.
+const MAX_REQUEST_LINE: usize = 8192;
+const MAX_HEADER_LINE: usize = 8192;
+const MAX_TOTAL_HEADER_SIZE: usize = 65536;
+
+/// eventlet's answer to a request line or headers over its limits: a bare status, no body.
+fn too_long(req: &HttpRequest) -> Option<HttpResponse> {
+    let request_line = req.method().as_str().len() + 1 + req.uri().to_string().len() + 11;
+    let reason = if request_line >= MAX_REQUEST_LINE {
+        Some(StatusCode::URI_TOO_LONG)
+    } else {
+        let lines = req
+            .headers()
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4);
+        let (longest, total) = lines.fold((0, 0), |(m, t), l| (m.max(l), t + l));
+        (longest > MAX_HEADER_LINE || total > MAX_TOTAL_HEADER_SIZE)
+            .then_some(StatusCode::BAD_REQUEST)
+    }?;
+    Some(
+        HttpResponse::build(reason)
+            .insert_header(("Connection", "close"))
+            .insert_header(("Content-Length", "0"))
+            .finish(),
+    )
+}
+
 /// A successful controller answer (faults are `Fault`).
 pub struct Reply {
     status: StatusCode,
@@ -125,10 +152,6 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-fn new_request_id() -> String {
-    format!("req-{}", uuid::Uuid::new_v4())
-}
-
 fn stamp_request_id(resp: &mut HttpResponse, rid: &str) {
     if let Ok(v) = HeaderValue::from_str(rid) {
         resp.headers_mut()
@@ -210,6 +233,9 @@ async fn dispatch(
     state: web::Data<AppState>,
     mount: web::Data<ComputeMount>,
 ) -> HttpResponse {
+    if let Some(refused) = too_long(&req) {
+        return refused;
+    }
     let raw_path = req
         .path()
         .strip_prefix(mount.0.as_str())
@@ -250,7 +276,7 @@ async fn dispatch(
             &versions::choices(&base, &path),
         );
     }
-    let rid = new_request_id();
+    let rid = state.determinism.request_id();
     let legacy = api == "v2";
     let mut resp = if rest.is_empty() || rest == "/" {
         version_document(&req, &base, legacy)

@@ -94,22 +94,28 @@ pub fn str_repr(s: &str) -> String {
     out
 }
 
+/// Unicode category Other (C*: control, format, surrogate, private use, unassigned).
+pub fn is_other(c: char) -> bool {
+    matches!(
+        get_general_category(c),
+        G::Control | G::Format | G::Surrogate | G::PrivateUse | G::Unassigned
+    )
+}
+
+/// Unicode separators (Z*) other than the space separator Zs.
+pub fn is_line_or_paragraph_separator(c: char) -> bool {
+    matches!(
+        get_general_category(c),
+        G::LineSeparator | G::ParagraphSeparator
+    )
+}
+
 /// `str.isprintable()` for one character: not Other (C*) and not a separator other than ' '.
 fn is_printable(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    !matches!(
-        get_general_category(c),
-        G::Control
-            | G::Format
-            | G::Surrogate
-            | G::PrivateUse
-            | G::Unassigned
-            | G::LineSeparator
-            | G::ParagraphSeparator
-            | G::SpaceSeparator
-    )
+    c == ' '
+        || !(is_other(c)
+            || is_line_or_paragraph_separator(c)
+            || get_general_category(c) == G::SpaceSeparator)
 }
 
 /// CPython's `float.__repr__` (shortest round-trip digits, `repr` style exponent rules).

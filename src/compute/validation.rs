@@ -330,20 +330,8 @@ fn is_space_separator(c: char) -> bool {
 
 /// `_is_printable` from nova/api/validation/parameter_types.py, over `range(0xFFFF)`.
 fn is_name_char(c: char) -> bool {
-    use unicode_general_category::{get_general_category, GeneralCategory as G};
-    if (c as u32) >= 0xFFFF {
-        return false;
-    }
-    !matches!(
-        get_general_category(c),
-        G::Control
-            | G::Format
-            | G::Surrogate
-            | G::PrivateUse
-            | G::Unassigned
-            | G::LineSeparator
-            | G::ParagraphSeparator
-    )
+    use super::pyrepr::{is_line_or_paragraph_separator, is_other};
+    (c as u32) < 0xFFFF && !is_other(c) && !is_line_or_paragraph_separator(c)
 }
 
 #[cfg(test)]

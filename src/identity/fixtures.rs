@@ -4,6 +4,7 @@
 //! `fixtures/default.yaml` or `--fixtures FILE`. Applied once, to a store without identity
 //! data, so later changes survive restarts.
 
+use crate::determinism::Determinism;
 use crate::store::identity::{self as db, Assignment, Domain, Project, Role, Target, User};
 use crate::store::{Store, StoreError};
 use serde::Deserialize;
@@ -123,8 +124,19 @@ impl Fixtures {
     /// Writes the fixtures into an empty store (no-op when identity data exists).
     /// Returns whether anything was applied.
     pub fn apply(&self, store: &Store, hash_cost: u32, origin: &str) -> anyhow::Result<bool> {
+        self.apply_with(store, hash_cost, origin, &Determinism::default())
+    }
+
+    /// `apply`, with ids and password salts from `det`.
+    pub fn apply_with(
+        &self,
+        store: &Store,
+        hash_cost: u32,
+        origin: &str,
+        det: &Determinism,
+    ) -> anyhow::Result<bool> {
         let plan = self
-            .plan(hash_cost)
+            .plan(hash_cost, det)
             .map_err(|e| anyhow::anyhow!("invalid fixtures {origin}: {e}"))?;
         let applied = store.write(|conn| {
             let tx = conn.transaction()?;
@@ -158,7 +170,8 @@ impl Fixtures {
     }
 
     /// Resolves names to ids and hashes passwords.
-    fn plan(&self, hash_cost: u32) -> Result<Plan, String> {
+    fn plan(&self, hash_cost: u32, det: &Determinism) -> Result<Plan, String> {
+        let new_id = || det.hex_id();
         let domains: Vec<Domain> = self
             .domains
             .iter()
@@ -221,7 +234,11 @@ impl Fixtures {
                 None => None,
             };
             let password_hash = match &u.password {
-                Some(pw) => Some(bcrypt::hash(pw, hash_cost).map_err(|e| e.to_string())?),
+                Some(pw) => Some(
+                    bcrypt::hash_with_salt(pw, hash_cost, det.bytes::<16>())
+                        .map_err(|e| e.to_string())?
+                        .to_string(),
+                ),
                 None => None,
             };
             for (j, g) in u.grants.iter().enumerate() {

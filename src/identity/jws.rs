@@ -44,7 +44,14 @@ pub struct Signer {
 
 /// A fresh P-256 key pair as (PKCS#8 private PEM, SPKI public PEM).
 pub fn generate_key() -> anyhow::Result<SigningKey> {
-    let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    generate_key_with(&mut rand::rngs::OsRng)
+}
+
+/// `generate_key` from the given rng (deterministic mode).
+pub fn generate_key_with(
+    rng: &mut (impl rand::CryptoRng + rand::RngCore),
+) -> anyhow::Result<SigningKey> {
+    let secret = p256::SecretKey::random(rng);
     let private_pem = secret
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| anyhow::anyhow!("cannot encode signing key: {e}"))?

@@ -16,6 +16,7 @@ pub mod tokens;
 use crate::app::AppState;
 use crate::auth::AuthContext;
 use crate::config::Config;
+use crate::determinism::Determinism;
 use crate::store::identity::{self as db, AppCred, Domain, Project, Role, Target, User};
 use crate::store::{Store, StoreError};
 use actix_web::http::Method;
@@ -47,6 +48,7 @@ pub struct Identity {
     verified: Mutex<HashMap<String, [u8; 32]>>,
     /// Per-process random salt for `verified`.
     verified_salt: [u8; 32],
+    det: Arc<Determinism>,
 }
 
 /// How many verified secrets `check_secret` remembers.
@@ -153,22 +155,29 @@ pub fn now() -> i64 {
 
 impl Identity {
     pub fn new(config: &Config, store: &Store) -> anyhow::Result<Identity> {
+        Identity::new_with(config, store, Arc::new(Determinism::default()))
+    }
+
+    /// `new`, taking ids, keys and time from `det`.
+    pub fn new_with(
+        config: &Config,
+        store: &Store,
+        det: Arc<Determinism>,
+    ) -> anyhow::Result<Identity> {
         let fixtures = fixtures::Fixtures::load(config.fixtures.as_deref())?;
         let origin = config
             .fixtures
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "fixtures/default.yaml".into());
-        fixtures.apply(store, config.password_hash_cost, &origin)?;
+        fixtures.apply_with(store, config.password_hash_cost, &origin, &det)?;
         let mut keys = store.read(|c| db::signing_keys(c, KEYS_KEPT))?;
         if keys.is_empty() {
-            let key = jws::generate_key()?;
-            store.write(|c| {
-                db::add_signing_key(c, &key, &chrono::Utc::now().to_rfc3339(), KEYS_KEPT)
-            })?;
+            let key = jws::generate_key_with(&mut det.rng())?;
+            store.write(|c| db::add_signing_key(c, &key, &det.now().to_rfc3339(), KEYS_KEPT))?;
             keys = store.read(|c| db::signing_keys(c, KEYS_KEPT))?;
         }
-        store.write(|c| db::purge_revocations(c, now() - 7 * 86400))?;
+        store.write(|c| db::purge_revocations(c, det.timestamp() - 7 * 86400))?;
         Ok(Identity {
             store: store.clone(),
             signer: RwLock::new(Arc::new(Signer::new(&keys)?)),
@@ -178,7 +187,13 @@ impl Identity {
             hash_cost: config.password_hash_cost,
             verified: Mutex::new(HashMap::new()),
             verified_salt: rand::random(),
+            det,
         })
+    }
+
+    /// Where ids, keys and time come from.
+    pub fn determinism(&self) -> &Determinism {
+        &self.det
     }
 
     pub fn store(&self) -> &Store {
@@ -244,9 +259,18 @@ impl Identity {
     /// Makes a new signing key current; tokens signed with the previous key still verify,
     /// older ones no longer do.
     pub fn rotate_signing_key(&self) -> anyhow::Result<()> {
-        let key = jws::generate_key()?;
+        let key = jws::generate_key_with(&mut self.det.rng())?;
+        let created = self.det.now().to_rfc3339();
         self.store
-            .write(|c| db::add_signing_key(c, &key, &chrono::Utc::now().to_rfc3339(), KEYS_KEPT))?;
+            .write(|c| db::add_signing_key(c, &key, &created, KEYS_KEPT))?;
+        let keys = self.store.read(|c| db::signing_keys(c, KEYS_KEPT))?;
+        *self.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Signer::new(&keys)?);
+        self.invalidate();
+        Ok(())
+    }
+
+    /// Re-reads the signing keys from the store (after a reset or snapshot restore).
+    pub fn reload_signing_keys(&self) -> anyhow::Result<()> {
         let keys = self.store.read(|c| db::signing_keys(c, KEYS_KEPT))?;
         *self.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Signer::new(&keys)?);
         self.invalidate();
@@ -263,7 +287,7 @@ impl Identity {
     /// the user, its domain and the scope still exist, are enabled and still carry roles.
     pub fn verify(&self, token: &str, allow_expired: bool) -> Result<ValidToken, Invalid> {
         let claims = self.signer().verify(token).ok_or(Invalid::Unknown)?;
-        if !allow_expired && claims.exp <= now() {
+        if !allow_expired && claims.exp <= self.det.timestamp() {
             return Err(Invalid::Failed);
         }
         self.store
@@ -275,7 +299,7 @@ impl Identity {
     /// tokens pass; domain-scoped ones do not.
     pub fn authenticate(&self, token: &str) -> Option<AuthContext> {
         let generation = self.generation.load(Ordering::SeqCst);
-        let now = now();
+        let now = self.det.timestamp();
         {
             let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(c) = cache.get(token) {
@@ -629,7 +653,7 @@ async fn dispatch(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>
     resp.insert_header(("Vary", "X-Auth-Token"));
     resp.insert_header((
         "x-openstack-request-id",
-        format!("req-{}", uuid::Uuid::new_v4()),
+        state.identity.determinism().request_id(),
     ));
     if reply.status == 204 {
         return resp.finish();

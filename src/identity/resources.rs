@@ -5,7 +5,6 @@
 //! a user may read itself and its project; application credentials belong to their user.
 
 use super::error::IdentityError;
-use super::fixtures::new_id;
 use super::tokens::caller;
 use super::{effective_roles, implications, Identity, Reply, Req, Scope, ValidToken};
 use crate::compute::pyrepr::py_repr;
@@ -300,7 +299,9 @@ fn show_user(id: &Identity, r: &Req, me: &ValidToken, uid: &str) -> Result<Reply
 }
 
 fn hash(id: &Identity, secret: &str) -> Result<String, IdentityError> {
-    bcrypt::hash(secret, id.hash_cost()).map_err(|e| IdentityError::Internal(e.to_string()))
+    bcrypt::hash_with_salt(secret, id.hash_cost(), id.determinism().bytes::<16>())
+        .map(|h| h.to_string())
+        .map_err(|e| IdentityError::Internal(e.to_string()))
 }
 
 /// Applies a user create/update body onto `u`.
@@ -345,7 +346,7 @@ fn create_user(id: &Identity, r: &Req, me: &ValidToken) -> Result<Reply, Identit
         .map(String::from)
         .unwrap_or_else(|| token_domain(me));
     let mut u = User {
-        id: new_id(),
+        id: id.determinism().hex_id(),
         name: String::new(),
         domain_id: domain_id.clone(),
         enabled: true,
@@ -457,7 +458,7 @@ fn create_project(id: &Identity, r: &Req, me: &ValidToken) -> Result<Reply, Iden
     let obj = body_object(r, "project", true)?;
     require_admin(me, "create_project")?;
     let mut p = Project {
-        id: new_id(),
+        id: id.determinism().hex_id(),
         name: String::new(),
         domain_id: obj
             .get("domain_id")
@@ -829,15 +830,16 @@ fn create_app_cred(
     let Some(project_id) = me.project_id().map(String::from) else {
         return Err(IdentityError::Forbidden("create_application_credential"));
     };
+    // keystone/api/users.py: `if not app_cred_data.get('secret')` generates one, so a null or
+    // empty secret (OSC sends `"secret": null`) gets a generated one too.
     let secret = match obj.get("secret").and_then(Value::as_str) {
-        Some(s) => s.to_string(),
-        None => {
-            let bytes: [u8; 64] = std::array::from_fn(|_| rand::random());
-            URL_SAFE_NO_PAD.encode(bytes)
-        }
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => URL_SAFE_NO_PAD.encode(id.determinism().bytes::<64>()),
     };
+    // `_get_roles`: `if app_cred_data.get('roles')`, so an empty list (what OSC sends without
+    // --role) means the token's roles, like no list at all.
     let wanted: Vec<String> = match obj.get("roles").and_then(Value::as_array) {
-        Some(list) => {
+        Some(list) if !list.is_empty() => {
             let mut out = Vec::new();
             for item in list {
                 let role = me.roles.iter().find(|x| {
@@ -851,10 +853,10 @@ fn create_app_cred(
             }
             out
         }
-        None => me.roles.iter().map(|x| x.id.clone()).collect(),
+        _ => me.roles.iter().map(|x| x.id.clone()).collect(),
     };
     let ac = AppCred {
-        id: new_id(),
+        id: id.determinism().hex_id(),
         name: obj
             .get("name")
             .and_then(Value::as_str)

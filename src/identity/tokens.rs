@@ -5,10 +5,8 @@
 //! body). Tokens are stateless JWS; revocation records the token's audit id.
 
 use super::error::IdentityError;
-use super::jws::{random_audit_id, TokenClaims};
-use super::{
-    catalog, effective_roles, now, schema, Identity, Invalid, Reply, Req, Scope, ValidToken,
-};
+use super::jws::TokenClaims;
+use super::{catalog, effective_roles, schema, Identity, Invalid, Reply, Req, Scope, ValidToken};
 use crate::store::identity::{self as db, AppCred, Domain, Role, Target, User};
 use crate::store::StoreError;
 use rusqlite::Connection;
@@ -202,11 +200,11 @@ pub fn issue(id: &Identity, r: &Req) -> Result<Reply, IdentityError> {
         });
     }
     let scope = parse_scope(auth)?;
-    let now = now();
+    let now = id.determinism().timestamp();
     let mut plan = Issue {
         user: placeholder_user(),
         methods: Vec::new(),
-        audit_ids: vec![random_audit_id()],
+        audit_ids: vec![id.determinism().audit_id()],
         exp: now + id.token_expiration(),
         scope,
         inherited: None,
@@ -342,7 +340,7 @@ fn application_credential(
     let (user, ac) = found.ok_or_else(IdentityError::unauthorized)?;
     if let Some(exp) = &ac.expires_at {
         if chrono::DateTime::parse_from_rfc3339(exp)
-            .map(|t| t.timestamp() <= now())
+            .map(|t| t.timestamp() <= id.determinism().timestamp())
             .unwrap_or(false)
         {
             return Err(IdentityError::unauthorized());
@@ -530,7 +528,7 @@ fn subject(id: &Identity, r: &Req, allow_expired: bool) -> Result<ValidToken, Id
     let v = id
         .verify(token, allow_expired)
         .map_err(|e| token_not_found(e, token))?;
-    if allow_expired && v.claims.exp + ALLOW_EXPIRED_WINDOW <= now() {
+    if allow_expired && v.claims.exp + ALLOW_EXPIRED_WINDOW <= id.determinism().timestamp() {
         return Err(IdentityError::NotFound("Failed to validate token".into()));
     }
     Ok(v)

@@ -5,3 +5,8 @@ mod binary;
 mod captures;
 mod common;
 mod compute;
+mod control;
+mod hostile;
+mod isolation;
+mod props;
+mod reliability;

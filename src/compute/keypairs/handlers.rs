@@ -104,9 +104,16 @@ pub async fn create(
                 (pk, fp, None)
             }
             None => {
-                let generated = match st.keypool.take(kind) {
+                // A pooled key when one is ready (never in deterministic mode: the pool is
+                // off there), else generated here.
+                let generated = match state.keypool.take(kind) {
                     Some(pooled) => pooled,
-                    None => keys::generate(kind, &user_id, &mut rand::rngs::OsRng)?,
+                    None => keys::generate_at(
+                        kind,
+                        &user_id,
+                        &mut state.determinism.rng(),
+                        state.determinism.system_time(),
+                    )?,
                 };
                 (
                     generated.public_key.clone(),
@@ -122,7 +129,7 @@ pub async fn create(
             kind,
             public_key,
             fingerprint,
-            created_at: chrono::Utc::now().naive_utc(),
+            created_at: state.determinism.now().naive_utc(),
         };
         match st.store.write(|c| store::create(c, &new, &owner, limit)) {
             Ok(kp) => Ok((kp, private_key)),
@@ -174,16 +181,26 @@ pub async fn index(state: web::Data<AppState>, req: ComputeRequest) -> Result<Re
     ))
 }
 
+/// The show/delete preamble: query schema, addressed owner, policy.
+fn authorize_member(
+    state: &AppState,
+    req: &ComputeRequest,
+    action: KeypairAction,
+) -> Result<(KeypairFeatures, String, Owner), Fault> {
+    let f = KeypairFeatures::at(req.version);
+    validate_query(req, schema::MEMBER_QUERY)?;
+    let (user_id, owner) = addressed(state, req, f, req.first("user_id"));
+    enforce(&req.auth, action, &user_id)?;
+    Ok((f, user_id, owner))
+}
+
 /// `GET /os-keypairs/{name}`
 pub async fn show(
     state: web::Data<AppState>,
     req: ComputeRequest,
     name: String,
 ) -> Result<Reply, Fault> {
-    let f = KeypairFeatures::at(req.version);
-    validate_query(&req, schema::MEMBER_QUERY)?;
-    let (user_id, owner) = addressed(&state, &req, f, req.first("user_id"));
-    enforce(&req.auth, KeypairAction::Show, &user_id)?;
+    let (f, user_id, owner) = authorize_member(&state, &req, KeypairAction::Show)?;
     // One indexed row from a reader connection (never waits for the writer): cheaper right
     // here than a round trip through the blocking pool.
     let found = match state.store.read(|c| store::get(c, &owner, &name))? {
@@ -202,10 +219,7 @@ pub async fn delete(
     req: ComputeRequest,
     name: String,
 ) -> Result<Reply, Fault> {
-    let f = KeypairFeatures::at(req.version);
-    validate_query(&req, schema::MEMBER_QUERY)?;
-    let (user_id, owner) = addressed(&state, &req, f, req.first("user_id"));
-    enforce(&req.auth, KeypairAction::Delete, &user_id)?;
+    let (f, user_id, owner) = authorize_member(&state, &req, KeypairAction::Delete)?;
     let st = state.clone();
     blocking(
         move || match st.store.write(|c| store::delete(c, &owner, &name)) {

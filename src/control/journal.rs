@@ -1,0 +1,224 @@
+//! # Request journal
+//!
+//! Every API call (not the controls, health or metrics) in a bounded ring: who, what, how it
+//! went, and both bodies with private keys, secrets and passwords redacted.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+/// JSON members whose values never reach the journal.
+const REDACTED_KEYS: &[&str] = &[
+    "private_key",
+    "password",
+    "original_password",
+    "secret",
+    "passcode",
+    "token",
+];
+pub const REDACTED: &str = "***";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// 1, 2, 3, ... since start (not reset, so `since=` stays meaningful).
+    pub seq: u64,
+    pub time: String,
+    pub api: &'static str,
+    pub user_id: Option<String>,
+    pub project_id: Option<String>,
+    pub microversion: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+    pub duration_ms: f64,
+    pub request_body: Value,
+    pub response_body: Value,
+    /// The injected fault's rule id, if one answered.
+    pub fault: Option<String>,
+}
+
+pub struct Journal {
+    capacity: usize,
+    inner: Mutex<(u64, VecDeque<Entry>)>,
+}
+
+/// The `GET /_novakeys/journal` filters.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Filter {
+    pub method: Option<String>,
+    /// Glob (`*` = anything) on the path below the API's mount.
+    pub path: Option<String>,
+    /// `201`, or a class such as `4xx`.
+    pub status: Option<String>,
+    /// A sequence number (entries after it) or an RFC 3339 time (entries at or after it).
+    pub since: Option<String>,
+    pub format: Option<String>,
+}
+
+impl Filter {
+    fn keeps(&self, e: &Entry) -> bool {
+        if let Some(m) = &self.method {
+            if !m.eq_ignore_ascii_case(&e.method) {
+                return false;
+            }
+        }
+        if let Some(p) = &self.path {
+            if !super::glob(p, &e.path) {
+                return false;
+            }
+        }
+        if let Some(s) = &self.status {
+            let code = e.status.to_string();
+            let ok = if s.len() == 3 && s.ends_with("xx") {
+                code.starts_with(&s[..1])
+            } else {
+                *s == code
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if let Some(since) = &self.since {
+            if let Ok(n) = since.parse::<u64>() {
+                if e.seq <= n {
+                    return false;
+                }
+            } else if let Ok(t) = chrono::DateTime::parse_from_rfc3339(since) {
+                match chrono::DateTime::parse_from_rfc3339(&e.time) {
+                    Ok(et) if et >= t => {}
+                    _ => return false,
+                }
+            }
+        }
+        true
+    }
+}
+
+impl Journal {
+    pub fn new(capacity: usize) -> Journal {
+        Journal {
+            capacity,
+            inner: Mutex::new((0, VecDeque::with_capacity(capacity.min(4096)))),
+        }
+    }
+
+    pub fn record(&self, mut entry: Entry) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.0 += 1;
+        entry.seq = g.0;
+        if g.1.len() >= self.capacity {
+            g.1.pop_front();
+        }
+        g.1.push_back(entry);
+    }
+
+    pub fn clear(&self) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clear();
+    }
+
+    pub fn query(&self, filter: &Filter) -> Vec<Entry> {
+        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.1.iter().filter(|e| filter.keeps(e)).cloned().collect()
+    }
+}
+
+/// A body as the journal keeps it: JSON (redacted) when it parses, else text, else null.
+pub fn body_value(bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        return Value::Null;
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(mut v) => {
+            redact(&mut v);
+            v
+        }
+        Err(_) => {
+            let text = String::from_utf8_lossy(bytes);
+            if text.contains("PRIVATE KEY") {
+                Value::String(REDACTED.into())
+            } else {
+                Value::String(text.chars().take(4096).collect())
+            }
+        }
+    }
+}
+
+/// Replaces the values of secret members (at any depth) with `***`.
+pub fn redact(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                let secret = REDACTED_KEYS.contains(&k.as_str());
+                match val {
+                    Value::String(_) | Value::Number(_) if secret => {
+                        *val = Value::String(REDACTED.into())
+                    }
+                    // `"token": {"id": "..."}` (the token auth method)
+                    Value::Object(inner) if k == "token" => {
+                        if let Some(id) = inner.get_mut("id") {
+                            *id = Value::String(REDACTED.into());
+                        }
+                    }
+                    _ => redact(val),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn redacts_at_any_depth() {
+        let v = body_value(
+            br#"{"auth": {"identity": {"password": {"user": {"name": "demo", "password": "demo"}}}},
+                 "keypair": {"private_key": "-----BEGIN", "name": "k"}}"#,
+        );
+        assert_eq!(
+            v["auth"]["identity"]["password"]["user"],
+            json!({"name": "demo", "password": REDACTED})
+        );
+        assert_eq!(v["keypair"]["private_key"], json!(REDACTED));
+        assert_eq!(v["keypair"]["name"], json!("k"));
+    }
+
+    #[test]
+    fn ring_is_bounded() {
+        let j = Journal::new(2);
+        for i in 0..3 {
+            j.record(Entry {
+                seq: 0,
+                time: String::new(),
+                api: "compute",
+                user_id: None,
+                project_id: None,
+                microversion: None,
+                method: "GET".into(),
+                path: format!("/{i}"),
+                query: String::new(),
+                status: 200,
+                duration_ms: 0.0,
+                request_body: Value::Null,
+                response_body: Value::Null,
+                fault: None,
+            });
+        }
+        let all = j.query(&Filter::default());
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].seq, 2);
+    }
+}

@@ -1,0 +1,345 @@
+//! # Whole-store images: reset, snapshots, export/import
+//!
+//! An `Image` is every row of every novakeys table (plus `sqlite_sequence`, so AUTOINCREMENT
+//! ids continue where they were). `capture` reads one under the caller's transaction;
+//! `apply` replaces the store's contents with one in a single transaction (DELETEs, then
+//! INSERTs, foreign keys checked at commit), so readers see either the old or the new state.
+
+use crate::store::migrations::LATEST;
+use crate::store::StoreError;
+use base64::Engine;
+use rusqlite::types::Value as Sql;
+use rusqlite::Connection;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// Tables that are not "state" (caches, pools of pre-made material): never captured, never
+/// cleared. Add a table here if handing its rows out twice would be wrong. (The key pool of
+/// pre-generated keys is not one: it lives in memory only, `keys::KeyPool`.)
+pub const NOT_STATE: &[&str] = &[];
+
+/// The export format's name and version.
+pub const FORMAT: &str = "novakeys-state";
+pub const FORMAT_VERSION: i64 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Sql>>,
+}
+
+/// Every row of every state table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Image {
+    pub tables: BTreeMap<String, Table>,
+    /// `sqlite_sequence`: table name → last AUTOINCREMENT id.
+    pub sequences: BTreeMap<String, i64>,
+}
+
+fn state_tables(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )?;
+    let names = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(names
+        .into_iter()
+        .filter(|n| !NOT_STATE.contains(&n.as_str()))
+        .collect())
+}
+
+fn columns(conn: &Connection, table: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", quote(table)))?;
+    let cols = stmt
+        .query_map([], |r| r.get::<_, String>(1))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(cols)
+}
+
+fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+fn has_sequence_table(conn: &Connection) -> Result<bool, StoreError> {
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")?
+        .query_row([], |r| r.get(0))?;
+    Ok(n > 0)
+}
+
+/// Reads the whole state (call inside a transaction, or on the writer, for consistency).
+pub fn capture(conn: &Connection) -> Result<Image, StoreError> {
+    let mut image = Image::default();
+    for name in state_tables(conn)? {
+        let cols = columns(conn, &name)?;
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {} ORDER BY rowid", quote(&name)))?;
+        let n = cols.len();
+        let rows = stmt
+            .query_map([], |r| (0..n).map(|i| r.get::<_, Sql>(i)).collect())?
+            .collect::<Result<Vec<Vec<Sql>>, _>>()?;
+        image.tables.insert(
+            name,
+            Table {
+                columns: cols,
+                rows,
+            },
+        );
+    }
+    if has_sequence_table(conn)? {
+        let mut stmt = conn.prepare("SELECT name, seq FROM sqlite_sequence")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (name, seq) = row?;
+            if !NOT_STATE.contains(&name.as_str()) {
+                image.sequences.insert(name, seq);
+            }
+        }
+    }
+    Ok(image)
+}
+
+/// Checks that `image` fits this store's schema (same tables, same columns, full rows).
+pub fn check(conn: &Connection, image: &Image) -> Result<(), String> {
+    let tables = state_tables(conn).map_err(|e| e.to_string())?;
+    for (name, table) in &image.tables {
+        if !tables.contains(name) {
+            return Err(format!("unknown table '{name}'"));
+        }
+        let cols = columns(conn, name).map_err(|e| e.to_string())?;
+        if cols != table.columns {
+            return Err(format!(
+                "table '{name}': columns {:?} do not match the schema's {:?}",
+                table.columns, cols
+            ));
+        }
+        for (i, row) in table.rows.iter().enumerate() {
+            if row.len() != cols.len() {
+                return Err(format!(
+                    "table '{name}' row {i}: {} values for {} columns",
+                    row.len(),
+                    cols.len()
+                ));
+            }
+        }
+    }
+    for name in image.sequences.keys() {
+        if !tables.contains(name) {
+            return Err(format!("sequence for unknown table '{name}'"));
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the whole state with `image`, atomically.
+pub fn apply(conn: &mut Connection, image: &Image) -> Result<(), StoreError> {
+    check(conn, image).map_err(StoreError::Incompatible)?;
+    apply_checked(conn, image)
+}
+
+/// `apply` for an image already known to fit the schema (the reset baseline).
+pub fn apply_checked(conn: &mut Connection, image: &Image) -> Result<(), StoreError> {
+    let tables = state_tables(conn)?;
+    let seq = has_sequence_table(conn)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+    for name in &tables {
+        tx.prepare_cached(&format!("DELETE FROM {}", quote(name)))?
+            .execute([])?;
+    }
+    if seq {
+        let mut del = tx.prepare_cached("DELETE FROM sqlite_sequence WHERE name = ?1")?;
+        for name in &tables {
+            del.execute([name])?;
+        }
+    }
+    for (name, table) in &image.tables {
+        if table.rows.is_empty() {
+            continue;
+        }
+        let marks = vec!["?"; table.columns.len()].join(", ");
+        let cols = table
+            .columns
+            .iter()
+            .map(|c| quote(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut ins = tx.prepare_cached(&format!(
+            "INSERT INTO {} ({cols}) VALUES ({marks})",
+            quote(name)
+        ))?;
+        for row in &table.rows {
+            ins.execute(rusqlite::params_from_iter(row.iter()))?;
+        }
+    }
+    if !image.sequences.is_empty() {
+        let mut ins =
+            tx.prepare_cached("INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)")?;
+        for (name, seq) in &image.sequences {
+            ins.execute(rusqlite::params![name, seq])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn to_json(v: &Sql) -> Value {
+    match v {
+        Sql::Null => Value::Null,
+        Sql::Integer(i) => json!(i),
+        Sql::Real(f) => json!(f),
+        Sql::Text(s) => json!(s),
+        Sql::Blob(b) => json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) }),
+    }
+}
+
+fn from_json(v: &Value) -> Result<Sql, String> {
+    Ok(match v {
+        Value::Null => Sql::Null,
+        Value::Bool(b) => Sql::Integer(*b as i64),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Sql::Integer(i),
+            None => Sql::Real(n.as_f64().ok_or("number out of range")?),
+        },
+        Value::String(s) => Sql::Text(s.clone()),
+        Value::Object(o) if o.len() == 1 && o.get("base64").is_some_and(Value::is_string) => {
+            Sql::Blob(
+                base64::engine::general_purpose::STANDARD
+                    .decode(o["base64"].as_str().unwrap_or_default())
+                    .map_err(|e| format!("bad base64: {e}"))?,
+            )
+        }
+        other => return Err(format!("not a column value: {other}")),
+    })
+}
+
+impl Image {
+    /// The versioned export document.
+    pub fn to_json(&self) -> Value {
+        let mut tables = Map::new();
+        for (name, t) in &self.tables {
+            let rows: Vec<Value> = t
+                .rows
+                .iter()
+                .map(|r| Value::Array(r.iter().map(to_json).collect()))
+                .collect();
+            tables.insert(name.clone(), json!({ "columns": t.columns, "rows": rows }));
+        }
+        json!({
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "schema_version": LATEST,
+            "exported_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "tables": tables,
+            "sequences": self.sequences,
+        })
+    }
+
+    /// Parses and validates an export document (shape only; `check` compares with a schema).
+    pub fn from_json(doc: &Value) -> Result<Image, String> {
+        let obj = doc.as_object().ok_or("not a JSON object")?;
+        if obj.get("format").and_then(Value::as_str) != Some(FORMAT) {
+            return Err(format!("\"format\" must be \"{FORMAT}\""));
+        }
+        match obj.get("version").and_then(Value::as_i64) {
+            Some(FORMAT_VERSION) => {}
+            other => {
+                return Err(format!(
+                    "unsupported format version {other:?} (this binary reads {FORMAT_VERSION})"
+                ))
+            }
+        }
+        match obj.get("schema_version").and_then(Value::as_i64) {
+            Some(LATEST) => {}
+            other => {
+                return Err(format!(
+                    "schema_version {other:?} does not match this binary's {LATEST}"
+                ))
+            }
+        }
+        let mut image = Image::default();
+        let tables = obj
+            .get("tables")
+            .and_then(Value::as_object)
+            .ok_or("\"tables\" must be an object")?;
+        for (name, t) in tables {
+            let columns: Vec<String> = t
+                .get("columns")
+                .and_then(Value::as_array)
+                .ok_or(format!("tables.{name}.columns must be an array"))?
+                .iter()
+                .map(|c| c.as_str().map(str::to_string))
+                .collect::<Option<_>>()
+                .ok_or(format!("tables.{name}.columns must be strings"))?;
+            let mut rows = Vec::new();
+            for (i, r) in t
+                .get("rows")
+                .and_then(Value::as_array)
+                .ok_or(format!("tables.{name}.rows must be an array"))?
+                .iter()
+                .enumerate()
+            {
+                let r = r
+                    .as_array()
+                    .ok_or(format!("tables.{name}.rows[{i}] must be an array"))?;
+                rows.push(
+                    r.iter()
+                        .map(from_json)
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| format!("tables.{name}.rows[{i}]: {e}"))?,
+                );
+            }
+            image.tables.insert(name.clone(), Table { columns, rows });
+        }
+        if let Some(seqs) = obj.get("sequences") {
+            for (name, v) in seqs.as_object().ok_or("\"sequences\" must be an object")? {
+                let n = v
+                    .as_i64()
+                    .ok_or(format!("sequences.{name} must be an integer"))?;
+                image.sequences.insert(name.clone(), n);
+            }
+        }
+        Ok(image)
+    }
+
+    pub fn rows(&self, table: &str) -> usize {
+        self.tables.get(table).map_or(0, |t| t.rows.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Durability, Store};
+
+    #[test]
+    fn capture_apply_round_trip_and_json() {
+        let store = Store::open(":memory:", Durability::Normal).unwrap();
+        store
+            .write(|c| {
+                c.execute_batch(
+                    "INSERT INTO key_pairs (user_id, project_id, name, kind, public_key, fingerprint, created_at)
+                     VALUES ('u', 'p', 'k', 'ssh', 'ssh-rsa AAAA', 'aa', '2026-01-01T00:00:00.000000')",
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let image = store.write(|c| capture(c)).unwrap();
+        assert_eq!(image.rows("key_pairs"), 1);
+        assert_eq!(image.sequences.get("key_pairs"), Some(&1));
+        let parsed = Image::from_json(&image.to_json()).unwrap();
+        assert_eq!(parsed, image);
+        store.write(|c| apply(c, &Image::default())).unwrap();
+        assert_eq!(store.write(|c| capture(c)).unwrap().rows("key_pairs"), 0);
+        store.write(|c| apply(c, &parsed)).unwrap();
+        assert_eq!(store.write(|c| capture(c)).unwrap(), image);
+    }
+
+    #[test]
+    fn rejects_foreign_documents() {
+        assert!(Image::from_json(&json!({"format": "x"})).is_err());
+        let store = Store::open(":memory:", Durability::Normal).unwrap();
+        let mut image = store.write(|c| capture(c)).unwrap();
+        image.tables.insert("nope".into(), Table::default());
+        assert!(store.write(|c| apply(c, &image)).is_err());
+    }
+}
