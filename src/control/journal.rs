@@ -33,8 +33,8 @@ pub struct Entry {
     pub query: String,
     pub status: u16,
     pub duration_ms: f64,
-    pub request_body: Value,
-    pub response_body: Value,
+    pub request_body: Body,
+    pub response_body: Body,
     /// The injected fault's rule id, if one answered.
     pub fault: Option<String>,
 }
@@ -131,7 +131,54 @@ impl Journal {
     }
 }
 
-/// A body as the journal keeps it: JSON (redacted) when it parses, else text, else null.
+/// A body as the journal keeps it. Bodies that cannot hold a secret are kept as the bytes
+/// that went over the wire (shared, not copied) and parsed only when the journal is read:
+/// parsing an 18 KB list response on every call cost more than the call itself. Anything that
+/// might hold a secret is parsed and redacted right away, so no secret is ever kept.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Clean(actix_web::web::Bytes),
+    Redacted(Value),
+}
+
+impl Body {
+    pub fn new(bytes: actix_web::web::Bytes) -> Body {
+        if might_hold_secret(&bytes) {
+            Body::Redacted(body_value(&bytes))
+        } else {
+            Body::Clean(bytes)
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        match self {
+            Body::Clean(bytes) => body_value(bytes),
+            Body::Redacted(v) => v.clone(),
+        }
+    }
+}
+
+impl Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Body::Clean(bytes) => body_value(bytes).serialize(s),
+            Body::Redacted(v) => v.serialize(s),
+        }
+    }
+}
+
+/// Whether `redact` could change anything in `bytes`: a secret member's name, or a JSON escape
+/// (`\u...` could spell one), or PEM private key text.
+fn might_hold_secret(bytes: &[u8]) -> bool {
+    use memchr::memmem;
+    REDACTED_KEYS
+        .iter()
+        .any(|k| memmem::find(bytes, k.as_bytes()).is_some())
+        || memmem::find(bytes, b"\\u").is_some()
+        || memmem::find(bytes, b"PRIVATE KEY").is_some()
+}
+
+/// A body as the journal shows it: JSON (redacted) when it parses, else text, else null.
 pub fn body_value(bytes: &[u8]) -> Value {
     if bytes.is_empty() {
         return Value::Null;
@@ -197,6 +244,32 @@ mod tests {
     }
 
     #[test]
+    fn bodies_that_may_hold_secrets_are_redacted_at_once_others_kept_as_sent() {
+        use actix_web::web::Bytes;
+        let list = Bytes::from_static(br#"{"keypairs": [{"keypair": {"name": "k"}}]}"#);
+        assert!(matches!(Body::new(list.clone()), Body::Clean(ref b) if *b == list));
+        assert_eq!(
+            Body::new(list).to_value(),
+            json!({"keypairs": [{"keypair": {"name": "k"}}]})
+        );
+        for secret in [
+            &br#"{"keypair": {"name": "k", "private_key": "-----BEGIN"}}"#[..],
+            br#"{"user": {"pass\u0077ord": "hunter2"}}"#,
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc",
+        ] {
+            let body = Body::new(Bytes::copy_from_slice(secret));
+            let Body::Redacted(v) = &body else {
+                panic!("kept as sent: {}", String::from_utf8_lossy(secret))
+            };
+            let text = v.to_string();
+            assert!(
+                !text.contains("hunter2") && !text.contains("BEGIN"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn ring_is_bounded() {
         let j = Journal::new(2);
         for i in 0..3 {
@@ -212,8 +285,8 @@ mod tests {
                 query: String::new(),
                 status: 200,
                 duration_ms: 0.0,
-                request_body: Value::Null,
-                response_body: Value::Null,
+                request_body: Body::new(Default::default()),
+                response_body: Body::new(Default::default()),
                 fault: None,
             });
         }

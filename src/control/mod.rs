@@ -73,8 +73,13 @@ impl Control {
     /// before, so its current state is the fixtures' state. Otherwise the fixtures are applied
     /// to a scratch store (keeping this store's signing keys, so tokens stay verifiable).
     pub fn new(config: &Config, store: &Store, fresh: bool) -> anyhow::Result<Control> {
-        let mut baseline = store.write(|c| state::capture(c))?;
-        if !fresh {
+        let baseline = if fresh {
+            store.write(|c| state::capture(c))?
+        } else {
+            // Only the signing keys are taken from the store: capturing everything would hold
+            // a copy of a large database in memory just to throw it away.
+            let t = "id_signing_keys";
+            let mut real = store.write(|c| state::capture_where(c, |n| n == t))?;
             let scratch = Store::open(":memory:", Durability::Normal)?;
             Fixtures::load(config.fixtures.as_deref())?.apply(
                 &scratch,
@@ -82,16 +87,15 @@ impl Control {
                 "fixtures",
             )?;
             let mut fixtures = scratch.write(|c| state::capture(c))?;
-            let t = "id_signing_keys";
-            if let Some(real) = baseline.tables.remove(t) {
-                fixtures.tables.insert(t.into(), real);
+            if let Some(keys) = real.tables.remove(t) {
+                fixtures.tables.insert(t.into(), keys);
             }
-            match baseline.sequences.get(t) {
+            match real.sequences.get(t) {
                 Some(s) => fixtures.sequences.insert(t.into(), *s),
                 None => fixtures.sequences.remove(t),
             };
-            baseline = fixtures;
-        }
+            fixtures
+        };
         Ok(Control {
             token: config.control_token.clone().filter(|t| !t.is_empty()),
             journal: journal::Journal::new(config.journal_size),
@@ -706,8 +710,8 @@ pub async fn observe(
         query: http_req.query_string().to_string(),
         status,
         duration_ms: seconds * 1000.0,
-        request_body: journal::body_value(&body),
-        response_body: journal::body_value(&bytes),
+        request_body: journal::Body::new(body.into()),
+        response_body: journal::Body::new(bytes.clone()),
         fault: fault_id,
     });
     let http_res = head.set_body(bytes).map_into_boxed_body();

@@ -70,8 +70,16 @@ fn has_sequence_table(conn: &Connection) -> Result<bool, StoreError> {
 
 /// Reads the whole state (call inside a transaction, or on the writer, for consistency).
 pub fn capture(conn: &Connection) -> Result<Image, StoreError> {
+    capture_where(conn, |_| true)
+}
+
+/// Reads the state tables `wanted` names (and their sequences).
+pub fn capture_where(
+    conn: &Connection,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Image, StoreError> {
     let mut image = Image::default();
-    for name in state_tables(conn)? {
+    for name in state_tables(conn)?.into_iter().filter(|n| wanted(n)) {
         let cols = columns(conn, &name)?;
         let mut stmt = conn.prepare(&format!("SELECT * FROM {} ORDER BY rowid", quote(&name)))?;
         let n = cols.len();
@@ -90,7 +98,7 @@ pub fn capture(conn: &Connection) -> Result<Image, StoreError> {
         let mut stmt = conn.prepare("SELECT name, seq FROM sqlite_sequence")?;
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (name, seq) = row?;
-            if !NOT_STATE.contains(&name.as_str()) {
+            if !NOT_STATE.contains(&name.as_str()) && wanted(&name) {
                 image.sequences.insert(name, seq);
             }
         }
