@@ -61,22 +61,32 @@ fn too_long(req: &HttpRequest) -> Option<HttpResponse> {
 /// A successful controller answer (faults are `Fault`).
 pub struct Reply {
     status: StatusCode,
-    body: Option<Vec<u8>>,
+    body: Option<actix_web::web::Bytes>,
 }
 
 impl Reply {
     pub fn json(status: StatusCode, value: &Value) -> Reply {
         Reply {
             status,
-            body: Some(pyjson::to_vec(value)),
+            body: Some(pyjson::to_vec(value).into()),
         }
     }
     /// Any serializable body, rendered like `json` (Python's `json.dumps`).
     pub fn serialize<T: serde::Serialize>(status: StatusCode, body: &T) -> Reply {
         Reply {
             status,
-            body: Some(pyjson::to_vec(body)),
+            body: Some(pyjson::to_vec(body).into()),
         }
+    }
+    /// A body rendered earlier (see `keypairs::list_cache`).
+    pub fn rendered(status: StatusCode, body: actix_web::web::Bytes) -> Reply {
+        Reply {
+            status,
+            body: Some(body),
+        }
+    }
+    pub fn body(&self) -> Option<&actix_web::web::Bytes> {
+        self.body.as_ref()
     }
     /// An empty body that still says `application/json` (Nova's 202/204).
     pub fn empty(status: StatusCode) -> Reply {

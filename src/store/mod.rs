@@ -15,7 +15,7 @@ pub use error::StoreError;
 
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How hard a commit tries to reach the disk (SQLite `synchronous`).
@@ -42,6 +42,9 @@ struct Inner {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     path: Option<PathBuf>,
+    /// Bumped after every `write`: a value read before a query that still holds afterwards
+    /// means no write has landed since, so results derived from that query are current.
+    generation: AtomicU64,
 }
 
 impl Store {
@@ -58,6 +61,7 @@ impl Store {
                     readers: Vec::new(),
                     next_reader: AtomicUsize::new(0),
                     path: None,
+                    generation: AtomicU64::new(0),
                 }),
             });
         }
@@ -86,6 +90,7 @@ impl Store {
                 readers,
                 next_reader: AtomicUsize::new(0),
                 path: Some(file.to_path_buf()),
+                generation: AtomicU64::new(0),
             }),
         })
     }
@@ -101,7 +106,16 @@ impl Store {
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = lock(&self.inner.writer);
-        f(&mut conn)
+        let result = f(&mut conn);
+        // After the commit, before anyone else can write (see `generation`).
+        self.inner.generation.fetch_add(1, Ordering::Release);
+        result
+    }
+
+    /// Changes with every write; read it *before* a query whose result you keep, and the
+    /// result is current as long as `generation()` still returns the same value.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
     }
 
     /// Runs `f` on a reader connection (the writer when in memory).

@@ -536,3 +536,57 @@ async fn project_scope_shares_key_pairs_between_members() {
     .json();
     assert_eq!(gone, json!({"keypairs": []}));
 }
+
+/// Lists are answered from rendered bodies between writes (`keypairs::list_cache`); every kind
+/// of write must show in the very next identical list request.
+#[actix_web::test]
+async fn a_repeated_list_shows_every_write_at_once() {
+    let app = app_with(|_| {}).await;
+    let token = "alice:beef";
+    let names = |app: &TestApp, version: &'static str| {
+        let compute = app.compute;
+        async move {
+            let r = call(
+                compute,
+                "GET",
+                "/v2.1/os-keypairs?limit=5",
+                &[
+                    ("X-Auth-Token", token),
+                    ("OpenStack-API-Version", &format!("compute {version}")),
+                ],
+                "",
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            let v: Value = serde_json::from_str(&r.text()).unwrap();
+            v["keypairs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["keypair"]["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(names(&app, "2.35").await.is_empty());
+    assert!(names(&app, "2.35").await.is_empty());
+    assert_eq!(import(&app, token, "2.35", "a").await.status, 201);
+    assert_eq!(names(&app, "2.35").await, ["a"]);
+    assert_eq!(import(&app, token, "2.35", "b").await.status, 201);
+    assert_eq!(names(&app, "2.35").await, ["a", "b"]);
+    // another microversion renders its own body from the same rows
+    assert_eq!(names(&app, "2.1").await, ["a", "b"]);
+    let del = call(
+        app.compute,
+        "DELETE",
+        "/v2.1/os-keypairs/a",
+        &[("X-Auth-Token", token)],
+        "",
+    )
+    .await;
+    assert_eq!(del.status, 202);
+    assert_eq!(names(&app, "2.35").await, ["b"]);
+    assert_eq!(names(&app, "2.1").await, ["b"]);
+    let reset = call(app.compute, "POST", "/_novakeys/reset", &[], "").await;
+    assert_eq!(reset.status, 204);
+    assert!(names(&app, "2.35").await.is_empty());
+}

@@ -162,6 +162,17 @@ pub async fn index(state: web::Data<AppState>, req: ComputeRequest) -> Result<Re
     } else {
         (None, None)
     };
+    // Everything the rendered body depends on (the URL carries user_id, limit, marker and
+    // what the next link is built from).
+    let key = format!(
+        "{}|{}|{:?}|{}|{}|{}",
+        req.version, req.legacy_v2, owner, req.full_url, req.application_url, req.auth.project_id
+    );
+    let generation = state.store.generation();
+    if let Some(body) = state.keypair_lists.get(&key, generation) {
+        return Ok(Reply::rendered(actix_web::http::StatusCode::OK, body));
+    }
+    // Up to a thousand rows: off the async workers.
     let st = state.clone();
     let items = blocking(move || {
         st.store
@@ -175,10 +186,14 @@ pub async fn index(state: web::Data<AppState>, req: ComputeRequest) -> Result<Re
             })
     })
     .await?;
-    Ok(Reply::serialize(
+    let reply = Reply::serialize(
         actix_web::http::StatusCode::OK,
         &view::index(f, &req, &items, page_size),
-    ))
+    );
+    if let Some(body) = reply.body() {
+        state.keypair_lists.put(key, generation, body.clone());
+    }
+    Ok(reply)
 }
 
 /// The show/delete preamble: query schema, addressed owner, policy.

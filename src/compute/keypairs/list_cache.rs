@@ -1,0 +1,93 @@
+//! Rendered `GET /os-keypairs` bodies, kept until the next write to the store.
+//!
+//! Test suites list the same user's key pairs over and over between writes. Reading 100 rows
+//! and rendering ~18 KB of JSON cost ten times a `show`; answering from here costs about what
+//! a `show` does. An entry is only served while `Store::generation()` still has the value it
+//! had *before* the rows were read, so any write (through this process) retires every entry.
+
+use actix_web::web::Bytes;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Bodies kept at most, in bytes (a full page of 1000 key pairs is ~180 KB).
+const BUDGET: usize = 4 << 20;
+
+#[derive(Default)]
+pub struct ListCache {
+    inner: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    generation: u64,
+    bodies: HashMap<String, Bytes>,
+    bytes: usize,
+}
+
+impl ListCache {
+    /// The body rendered for `key` at `generation`, if it is still current.
+    pub fn get(&self, key: &str, generation: u64) -> Option<Bytes> {
+        let e = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if e.generation != generation {
+            return None;
+        }
+        e.bodies.get(key).cloned()
+    }
+
+    /// Keeps `body`, rendered from rows read after `generation` was taken.
+    pub fn put(&self, key: String, generation: u64, body: Bytes) {
+        if body.len() > BUDGET / 8 {
+            return;
+        }
+        let mut e = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if generation != e.generation {
+            if generation < e.generation {
+                return; // rendered before a write that newer entries already reflect
+            }
+            e.bodies.clear();
+            e.bytes = 0;
+            e.generation = generation;
+        }
+        if e.bytes + body.len() > BUDGET {
+            e.bodies.clear();
+            e.bytes = 0;
+        }
+        e.bytes += body.len();
+        if let Some(old) = e.bodies.insert(key, body) {
+            e.bytes -= old.len();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_is_served_only_at_its_generation() {
+        let c = ListCache::default();
+        c.put("a".into(), 3, Bytes::from_static(b"one"));
+        assert_eq!(c.get("a", 3).as_deref(), Some(&b"one"[..]));
+        assert_eq!(c.get("b", 3), None);
+        assert_eq!(c.get("a", 4), None, "a write happened since");
+        // something rendered before the write must not come back
+        c.put("b".into(), 5, Bytes::from_static(b"new"));
+        c.put("a".into(), 3, Bytes::from_static(b"stale"));
+        assert_eq!(c.get("a", 5), None);
+        assert_eq!(c.get("b", 5).as_deref(), Some(&b"new"[..]));
+    }
+
+    #[test]
+    fn stays_within_its_budget() {
+        let c = ListCache::default();
+        let body = Bytes::from(vec![b'x'; BUDGET / 8]);
+        for i in 0..20 {
+            c.put(format!("k{i}"), 1, body.clone());
+            let e = c.inner.lock().unwrap();
+            assert!(e.bytes <= BUDGET, "{} bytes kept", e.bytes);
+            assert_eq!(e.bytes, e.bodies.values().map(Bytes::len).sum::<usize>());
+        }
+        c.put("huge".into(), 1, Bytes::from(vec![b'x'; BUDGET / 8 + 1]));
+        assert_eq!(c.get("huge", 1), None);
+    }
+}
