@@ -89,7 +89,12 @@ pub fn import(
             fingerprint,
             created_at: chrono::Utc::now().naive_utc(),
         };
-        match store.write(|c| keypairs::create(c, &new, &Owner::User(user_id.into()), None)) {
+        match store.write(|c| {
+            let tx = c.transaction()?;
+            let kp = keypairs::create(&tx, &new, &Owner::User(user_id.into()), None)?;
+            tx.commit()?;
+            Ok(kp)
+        }) {
             Ok(_) => out.push(Outcome::Imported(name)),
             Err(StoreError::Duplicate) => out.push(Outcome::Exists(name)),
             Err(e) => return Err(e),

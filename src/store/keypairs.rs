@@ -6,7 +6,7 @@
 use super::StoreError;
 use crate::keys::KeyKind;
 use chrono::NaiveDateTime;
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// A stored key pair.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,21 +142,20 @@ pub fn count(conn: &Connection, owner: &Owner) -> Result<i64, StoreError> {
 }
 
 /// Inserts a key pair owned by `owner` (names are unique per owner, and always per user),
-/// enforcing `limit` (if any) on the owner's count inside the same transaction, so
-/// concurrent creates cannot overshoot it.
+/// enforcing `limit` (if any) on the owner's count. Call it on the writer inside a transaction
+/// (`Store::write_grouped` runs it in one), so concurrent creates cannot overshoot the limit.
 pub fn create(
-    conn: &mut Connection,
+    tx: &Connection,
     new: &NewKeypair,
     owner: &Owner,
     limit: Option<i64>,
 ) -> Result<Keypair, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(limit) = limit {
-        if count(&tx, owner)? + 1 > limit {
+        if count(tx, owner)? + 1 > limit {
             return Err(StoreError::LimitReached { limit });
         }
     }
-    if matches!(owner, Owner::Project(_)) && get(&tx, owner, &new.name)?.is_some() {
+    if matches!(owner, Owner::Project(_)) && get(tx, owner, &new.name)?.is_some() {
         return Err(StoreError::Duplicate);
     }
     let inserted = tx
@@ -183,7 +182,6 @@ pub fn create(
         Err(e) => return Err(e.into()),
     }
     let id = tx.last_insert_rowid();
-    tx.commit()?;
     Ok(Keypair {
         id,
         user_id: new.user_id.clone(),
@@ -231,7 +229,7 @@ pub fn list(
 }
 
 /// Deletes the key pair `name` of `owner`; `NotFound` if there is none.
-pub fn delete(conn: &mut Connection, owner: &Owner, name: &str) -> Result<(), StoreError> {
+pub fn delete(conn: &Connection, owner: &Owner, name: &str) -> Result<(), StoreError> {
     let sql = format!(
         "DELETE FROM key_pairs WHERE {} = ?1 AND name = ?2",
         owner.column()
@@ -276,10 +274,10 @@ mod tests {
 
     #[test]
     fn create_get_list_delete_roundtrip() {
-        let mut conn = db();
-        let a = create(&mut conn, &new("u", "b"), &user("u"), None).unwrap();
-        create(&mut conn, &new("u", "A"), &user("u"), None).unwrap();
-        create(&mut conn, &new("v", "b"), &user("v"), None).unwrap();
+        let conn = db();
+        let a = create(&conn, &new("u", "b"), &user("u"), None).unwrap();
+        create(&conn, &new("u", "A"), &user("u"), None).unwrap();
+        create(&conn, &new("v", "b"), &user("v"), None).unwrap();
         assert_eq!(get(&conn, &user("u"), "b").unwrap().unwrap(), a);
         assert_eq!(a.public_key, "ssh-ed25519 AAAA x\n", "stored verbatim");
         let names: Vec<_> = list(&conn, &user("u"), None, None)
@@ -304,9 +302,9 @@ mod tests {
                 .len(),
             1
         );
-        delete(&mut conn, &user("u"), "b").unwrap();
+        delete(&conn, &user("u"), "b").unwrap();
         assert!(matches!(
-            delete(&mut conn, &user("u"), "b"),
+            delete(&conn, &user("u"), "b"),
             Err(StoreError::NotFound)
         ));
         assert!(get(&conn, &user("u"), "b").unwrap().is_none());
@@ -314,17 +312,17 @@ mod tests {
 
     #[test]
     fn duplicates_and_limits() {
-        let mut conn = db();
-        create(&mut conn, &new("u", "k"), &user("u"), None).unwrap();
+        let conn = db();
+        create(&conn, &new("u", "k"), &user("u"), None).unwrap();
         assert!(matches!(
-            create(&mut conn, &new("u", "k"), &user("u"), None),
+            create(&conn, &new("u", "k"), &user("u"), None),
             Err(StoreError::Duplicate)
         ));
         assert!(
-            create(&mut conn, &new("u", "K"), &user("u"), None).is_ok(),
+            create(&conn, &new("u", "K"), &user("u"), None).is_ok(),
             "names are case-sensitive"
         );
-        let limited = create(&mut conn, &new("u", "third"), &user("u"), Some(2));
+        let limited = create(&conn, &new("u", "third"), &user("u"), Some(2));
         assert!(matches!(
             limited,
             Err(StoreError::LimitReached { limit: 2 })
@@ -338,23 +336,23 @@ mod tests {
 
     #[test]
     fn project_scope_shares_names_and_quota() {
-        let mut conn = db();
+        let conn = db();
         let proj = Owner::Project("p-shared".into());
         let mut a = new("a", "k");
         a.project_id = "p-shared".into();
         let mut b = new("b", "k");
         b.project_id = "p-shared".into();
-        create(&mut conn, &a, &proj, Some(5)).unwrap();
+        create(&conn, &a, &proj, Some(5)).unwrap();
         assert!(matches!(
-            create(&mut conn, &b, &proj, Some(5)),
+            create(&conn, &b, &proj, Some(5)),
             Err(StoreError::Duplicate)
         ));
         b.name = "other".into();
         assert!(matches!(
-            create(&mut conn, &b, &proj, Some(1)),
+            create(&conn, &b, &proj, Some(1)),
             Err(StoreError::LimitReached { .. })
         ));
-        create(&mut conn, &b, &proj, Some(2)).unwrap();
+        create(&conn, &b, &proj, Some(2)).unwrap();
         assert_eq!(list(&conn, &proj, None, None).unwrap().len(), 2);
         assert_eq!(get(&conn, &proj, "other").unwrap().unwrap().user_id, "b");
     }
@@ -392,10 +390,10 @@ mod tests {
 
     #[test]
     fn ids_are_never_reused() {
-        let mut conn = db();
-        let first = create(&mut conn, &new("u", "k"), &user("u"), None).unwrap();
-        delete(&mut conn, &user("u"), "k").unwrap();
-        let second = create(&mut conn, &new("u", "k"), &user("u"), None).unwrap();
+        let conn = db();
+        let first = create(&conn, &new("u", "k"), &user("u"), None).unwrap();
+        delete(&conn, &user("u"), "k").unwrap();
+        let second = create(&conn, &new("u", "k"), &user("u"), None).unwrap();
         assert!(second.id > first.id);
     }
 }

@@ -42,6 +42,8 @@ struct Inner {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     path: Option<PathBuf>,
+    /// `write_grouped` calls waiting for the next batch.
+    queue: Mutex<Vec<Job>>,
     /// Bumped after every `write`: a value read before a query that still holds afterwards
     /// means no write has landed since, so results derived from that query are current.
     generation: AtomicU64,
@@ -62,6 +64,7 @@ impl Store {
                     next_reader: AtomicUsize::new(0),
                     path: None,
                     generation: AtomicU64::new(0),
+                    queue: Mutex::new(Vec::new()),
                 }),
             });
         }
@@ -91,6 +94,7 @@ impl Store {
                 next_reader: AtomicUsize::new(0),
                 path: Some(file.to_path_buf()),
                 generation: AtomicU64::new(0),
+                queue: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -110,6 +114,52 @@ impl Store {
         // After the commit, before anyone else can write (see `generation`).
         self.inner.generation.fetch_add(1, Ordering::Release);
         result
+    }
+
+    /// Runs `f` on the writer inside a transaction, committed together with whatever other
+    /// `write_grouped` calls queued up meanwhile (group commit): one commit, one set of WAL
+    /// frames (and with `full` durability one fsync) for a whole burst of writes. Each `f` runs
+    /// in its own savepoint, so one that fails is rolled back alone; the result comes back only
+    /// once the shared commit is done.
+    pub fn write_grouped<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (done, result) = std::sync::mpsc::sync_channel::<Result<T, StoreError>>(1);
+        let job: Job = Box::new(move |conn: Option<&Connection>| {
+            // None: the batch could not give this job a savepoint; it never ran.
+            let outcome = conn.map(|conn| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)))
+                    .unwrap_or_else(|_| Err(StoreError::Io("write panicked".into())))
+            });
+            let ok = matches!(outcome, Some(Ok(_)));
+            let complete: Completion = Box::new(move |commit: Result<(), &StoreError>| {
+                let _ = done.send(match (outcome, commit) {
+                    (Some(Err(e)), _) => Err(e),
+                    (Some(Ok(v)), Ok(())) => Ok(v),
+                    (_, Err(e)) => Err(StoreError::Io(format!("write not committed: {e}"))),
+                    (None, Ok(())) => Err(StoreError::Io("write not run".into())),
+                });
+            });
+            (ok, complete)
+        });
+        lock_queue(&self.inner.queue).push(job);
+        let conn = lock(&self.inner.writer);
+        // A leader that took our job answers before it lets go of the writer.
+        match result.try_recv() {
+            Ok(r) => return r,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                return Err(StoreError::Io("write lost".into()))
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+        }
+        let jobs = std::mem::take(&mut *lock_queue(&self.inner.queue));
+        run_batch(&conn, jobs);
+        self.inner.generation.fetch_add(1, Ordering::Release);
+        drop(conn);
+        result
+            .recv()
+            .unwrap_or_else(|_| Err(StoreError::Io("write lost".into())))
     }
 
     /// Changes with every write; read it *before* a query whose result you keep, and the
@@ -135,6 +185,55 @@ impl Store {
             }
         }
         f(&lock(&self.inner.readers[start % n]))
+    }
+}
+
+/// A queued `write_grouped` call: runs in the batch's transaction (or, given `None`, is told
+/// it could not run), says whether it succeeded, and hands back what delivers its result once
+/// the commit's outcome is known.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Completion) + Send>;
+type Completion = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
+
+fn lock_queue(m: &Mutex<Vec<Job>>) -> MutexGuard<'_, Vec<Job>> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One transaction for all `jobs`, each in a savepoint; then every job learns the outcome.
+fn run_batch(conn: &Connection, jobs: Vec<Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let e = StoreError::from(e);
+        for job in jobs {
+            job(None).1(Err(&e));
+        }
+        return;
+    }
+    let mut completions = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        if let Err(e) = conn.execute_batch("SAVEPOINT grouped_write") {
+            completions.push((job(None).1, Some(StoreError::from(e))));
+            continue;
+        }
+        let (ok, complete) = job(Some(conn));
+        let mut failed = None;
+        if ok {
+            failed = conn.execute_batch("RELEASE grouped_write").err();
+        }
+        if !ok || failed.is_some() {
+            // Undo this job alone; the others in the batch stay.
+            let _ = conn.execute_batch("ROLLBACK TO grouped_write; RELEASE grouped_write");
+        }
+        completions.push((complete, failed.map(StoreError::from)));
+    }
+    let committed = conn.execute_batch("COMMIT").map_err(StoreError::from);
+    if committed.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for (complete, failed) in completions {
+        match (&committed, failed) {
+            (Ok(()), None) => complete(Ok(())),
+            (Ok(()), Some(e)) => complete(Err(&e)),
+            (Err(e), _) => complete(Err(e)),
+        }
     }
 }
 

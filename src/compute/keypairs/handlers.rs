@@ -131,7 +131,7 @@ pub async fn create(
             fingerprint,
             created_at: state.determinism.now().naive_utc(),
         };
-        match st.store.write(|c| store::create(c, &new, &owner, limit)) {
+        match st.store.write_grouped(move |c| store::create(c, &new, &owner, limit)) {
             Ok(kp) => Ok((kp, private_key)),
             Err(StoreError::Duplicate) => Err(Fault::Conflict(format!(
                 "Key pair '{name}' already exists."
@@ -236,13 +236,17 @@ pub async fn delete(
 ) -> Result<Reply, Fault> {
     let (f, user_id, owner) = authorize_member(&state, &req, KeypairAction::Delete)?;
     let st = state.clone();
-    blocking(
-        move || match st.store.write(|c| store::delete(c, &owner, &name)) {
+    blocking(move || {
+        let target = name.clone();
+        match st
+            .store
+            .write_grouped(move |c| store::delete(c, &owner, &target))
+        {
             Ok(()) => Ok(()),
             Err(StoreError::NotFound) => Err(Fault::keypair_not_found(&name, &user_id)),
             Err(e) => Err(e.into()),
-        },
-    )
+        }
+    })
     .await?;
     Ok(Reply::empty(view::delete_status(f)))
 }
