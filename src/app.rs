@@ -22,8 +22,8 @@ pub struct AppState {
     pub identity: Identity,
     /// Pre-generated ssh key pairs for generate requests (size 0 = generate inline).
     pub keypool: KeyPool,
-    /// Rendered key pair lists, valid until the next write.
-    pub keypair_lists: compute::keypairs::list_cache::ListCache,
+    /// Rendered key pair lists and shows, valid until the next write.
+    pub keypair_bodies: compute::keypairs::rendered::Rendered,
     /// Where ids, keys and time come from (`--seed`, `--clock`).
     pub determinism: Arc<Determinism>,
     /// Test controls: journal, fault rules, metrics, snapshots, reset baseline.
@@ -104,7 +104,7 @@ impl App {
             store,
             identity,
             keypool,
-            keypair_lists: Default::default(),
+            keypair_bodies: Default::default(),
             determinism,
             control,
             bound,

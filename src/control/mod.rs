@@ -766,7 +766,7 @@ mod reset_tests {
             determinism: Default::default(),
             control,
             keypool: crate::keys::KeyPool::new(0),
-            keypair_lists: Default::default(),
+            keypair_bodies: Default::default(),
             bound: Bound {
                 compute: addr,
                 identity: addr,

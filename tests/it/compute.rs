@@ -590,3 +590,47 @@ async fn a_repeated_list_shows_every_write_at_once() {
     assert_eq!(reset.status, 204);
     assert!(names(&app, "2.35").await.is_empty());
 }
+
+/// Shows are answered from rendered bodies between writes too: a re-created key pair of the
+/// same name shows its new key, a deleted one is gone at once.
+#[actix_web::test]
+async fn a_repeated_show_shows_every_write_at_once() {
+    let app = app_with(|_| {}).await;
+    let token = "alice:beef";
+    let show = |app: &TestApp| {
+        let compute = app.compute;
+        async move {
+            call(
+                compute,
+                "GET",
+                "/v2.1/os-keypairs/k",
+                &[("X-Auth-Token", token)],
+                "",
+            )
+            .await
+        }
+    };
+    assert_eq!(show(&app).await.status, 404);
+    assert_eq!(import(&app, token, "2.1", "k").await.status, 200);
+    let first = show(&app).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(show(&app).await.body, first.body);
+    let del = call(
+        app.compute,
+        "DELETE",
+        "/v2.1/os-keypairs/k",
+        &[("X-Auth-Token", token)],
+        "",
+    )
+    .await;
+    assert_eq!(del.status, 202);
+    assert_eq!(show(&app).await.status, 404);
+    assert_eq!(import(&app, token, "2.1", "k").await.status, 200);
+    let second = show(&app).await;
+    assert_eq!(second.status, 200);
+    assert_ne!(
+        second.json()["keypair"]["id"],
+        first.json()["keypair"]["id"],
+        "the re-created key pair, not the cached old one"
+    );
+}

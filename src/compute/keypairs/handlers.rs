@@ -165,11 +165,11 @@ pub async fn index(state: web::Data<AppState>, req: ComputeRequest) -> Result<Re
     // Everything the rendered body depends on (the URL carries user_id, limit, marker and
     // what the next link is built from).
     let key = format!(
-        "{}|{}|{:?}|{}|{}|{}",
+        "index|{}|{}|{:?}|{}|{}|{}",
         req.version, req.legacy_v2, owner, req.full_url, req.application_url, req.auth.project_id
     );
     let generation = state.store.generation();
-    if let Some(body) = state.keypair_lists.get(&key, generation) {
+    if let Some(body) = state.keypair_bodies.get(&key, generation) {
         return Ok(Reply::rendered(actix_web::http::StatusCode::OK, body));
     }
     // Up to a thousand rows: off the async workers.
@@ -191,7 +191,7 @@ pub async fn index(state: web::Data<AppState>, req: ComputeRequest) -> Result<Re
         &view::index(f, &req, &items, page_size),
     );
     if let Some(body) = reply.body() {
-        state.keypair_lists.put(key, generation, body.clone());
+        state.keypair_bodies.put(key, generation, body.clone());
     }
     Ok(reply)
 }
@@ -216,16 +216,23 @@ pub async fn show(
     name: String,
 ) -> Result<Reply, Fault> {
     let (f, user_id, owner) = authorize_member(&state, &req, KeypairAction::Show)?;
+    // The body depends on the microversion's view, the owner and the name only.
+    let key = format!("show|{}|{}|{:?}|{name}", req.version, req.legacy_v2, owner);
+    let generation = state.store.generation();
+    if let Some(body) = state.keypair_bodies.get(&key, generation) {
+        return Ok(Reply::rendered(actix_web::http::StatusCode::OK, body));
+    }
     // One indexed row from a reader connection (never waits for the writer): cheaper right
     // here than a round trip through the blocking pool.
     let found = match state.store.read(|c| store::get(c, &owner, &name))? {
         Some(kp) => kp,
         None => return Err(Fault::keypair_not_found(&name, &user_id)),
     };
-    Ok(Reply::json(
-        actix_web::http::StatusCode::OK,
-        &view::show(f, &found),
-    ))
+    let reply = Reply::json(actix_web::http::StatusCode::OK, &view::show(f, &found));
+    if let Some(body) = reply.body() {
+        state.keypair_bodies.put(key, generation, body.clone());
+    }
+    Ok(reply)
 }
 
 /// `DELETE /os-keypairs/{name}`

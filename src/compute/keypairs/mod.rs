@@ -1,5 +1,5 @@
 //! Key pairs: `/os-keypairs` (nova/api/openstack/compute/keypairs.py).
 pub mod handlers;
-pub mod list_cache;
+pub mod rendered;
 pub mod schema;
 pub mod view;

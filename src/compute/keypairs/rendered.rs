@@ -1,9 +1,12 @@
-//! Rendered `GET /os-keypairs` bodies, kept until the next write to the store.
+//! Rendered `GET /os-keypairs` and `GET /os-keypairs/{name}` bodies, kept until the next
+//! write to the store.
 //!
-//! Test suites list the same user's key pairs over and over between writes. Reading 100 rows
-//! and rendering ~18 KB of JSON cost ten times a `show`; answering from here costs about what
-//! a `show` does. An entry is only served while `Store::generation()` still has the value it
-//! had *before* the rows were read, so any write (through this process) retires every entry.
+//! Test suites list and show the same user's key pairs over and over between writes. Reading
+//! 100 rows and rendering ~18 KB of JSON cost ten times a `show`, and a `show`'s SQLite read
+//! (a read transaction with its file locks) was a sixth of its cost. An entry is only served
+//! while `Store::generation()` still has the value it had *before* the rows were read, so any
+//! write through this process retires every entry. (Writes by another process to the same
+//! file are not seen: the offline commands are for a stopped server.)
 
 use actix_web::web::Bytes;
 use std::collections::HashMap;
@@ -13,7 +16,7 @@ use std::sync::Mutex;
 const BUDGET: usize = 4 << 20;
 
 #[derive(Default)]
-pub struct ListCache {
+pub struct Rendered {
     inner: Mutex<Entries>,
 }
 
@@ -24,7 +27,7 @@ struct Entries {
     bytes: usize,
 }
 
-impl ListCache {
+impl Rendered {
     /// The body rendered for `key` at `generation`, if it is still current.
     pub fn get(&self, key: &str, generation: u64) -> Option<Bytes> {
         let e = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -65,7 +68,7 @@ mod tests {
 
     #[test]
     fn an_entry_is_served_only_at_its_generation() {
-        let c = ListCache::default();
+        let c = Rendered::default();
         c.put("a".into(), 3, Bytes::from_static(b"one"));
         assert_eq!(c.get("a", 3).as_deref(), Some(&b"one"[..]));
         assert_eq!(c.get("b", 3), None);
@@ -79,7 +82,7 @@ mod tests {
 
     #[test]
     fn stays_within_its_budget() {
-        let c = ListCache::default();
+        let c = Rendered::default();
         let body = Bytes::from(vec![b'x'; BUDGET / 8]);
         for i in 0..20 {
             c.put(format!("k{i}"), 1, body.clone());
