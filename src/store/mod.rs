@@ -31,6 +31,9 @@ pub enum Durability {
 
 const READERS: usize = 4;
 
+/// Most writes committed together.
+const MAX_BATCH: usize = 256;
+
 /// How often the background checkpointer looks for new WAL frames.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 /// SQLite's automatic checkpoint, only reached if the background one falls behind.
@@ -47,8 +50,8 @@ struct Inner {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     path: Option<PathBuf>,
-    /// `write_grouped` calls waiting for the next batch.
-    queue: Mutex<Vec<Job>>,
+    /// To the batch writer thread (`write_grouped`); it ends when this is dropped.
+    jobs: Mutex<std::sync::mpsc::Sender<Job>>,
     /// Bumped after every `write`: a value read before a query that still holds afterwards
     /// means no write has landed since, so results derived from that query are current.
     generation: AtomicU64,
@@ -62,16 +65,19 @@ impl Store {
             let conn = Connection::open_in_memory()?;
             configure(&conn, durability, true)?;
             migrations::migrate(&conn)?;
-            return Ok(Store {
+            let (jobs, queued) = std::sync::mpsc::channel();
+            let store = Store {
                 inner: Arc::new(Inner {
                     writer: Mutex::new(conn),
                     readers: Vec::new(),
                     next_reader: AtomicUsize::new(0),
                     path: None,
                     generation: AtomicU64::new(0),
-                    queue: Mutex::new(Vec::new()),
+                    jobs: Mutex::new(jobs),
                 }),
-            });
+            };
+            write_in_batches(Arc::downgrade(&store.inner), queued)?;
+            return Ok(store);
         }
         let file = Path::new(path);
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -97,6 +103,7 @@ impl Store {
         writer.pragma_update(None, "wal_autocheckpoint", BACKSTOP_CHECKPOINT_PAGES)?;
         let checkpointer = Connection::open(file)?;
         configure(&checkpointer, durability, false)?;
+        let (jobs, queued) = std::sync::mpsc::channel();
         let store = Store {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
@@ -104,9 +111,10 @@ impl Store {
                 next_reader: AtomicUsize::new(0),
                 path: Some(file.to_path_buf()),
                 generation: AtomicU64::new(0),
-                queue: Mutex::new(Vec::new()),
+                jobs: Mutex::new(jobs),
             }),
         };
+        write_in_batches(Arc::downgrade(&store.inner), queued)?;
         checkpoint_in_background(Arc::downgrade(&store.inner), checkpointer);
         Ok(store)
     }
@@ -132,12 +140,35 @@ impl Store {
     /// `write_grouped` calls queued up meanwhile (group commit): one commit, one set of WAL
     /// frames (and with `full` durability one fsync) for a whole burst of writes. Each `f` runs
     /// in its own savepoint, so one that fails is rolled back alone; the result comes back only
-    /// once the shared commit is done.
+    /// once the shared commit is done. Blocks the calling thread until then.
     pub fn write_grouped<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let (done, result) = std::sync::mpsc::sync_channel::<Result<T, StoreError>>(1);
+        let (done, result) = std::sync::mpsc::sync_channel(1);
+        self.submit(f, move |r| {
+            let _ = done.send(r);
+        });
+        result.recv().unwrap_or_else(|_| Err(lost()))
+    }
+
+    /// `write_grouped` for async callers: waits without holding a thread.
+    pub async fn write_grouped_async<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.submit(f, move |r| {
+            let _ = done.send(r);
+        });
+        result.await.unwrap_or_else(|_| Err(lost()))
+    }
+
+    fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        deliver: impl FnOnce(Result<T, StoreError>) + Send + 'static,
+    ) {
         let job: Job = Box::new(move |conn: Option<&Connection>| {
             // None: the batch could not give this job a savepoint; it never ran.
             let outcome = conn.map(|conn| {
@@ -146,32 +177,24 @@ impl Store {
             });
             let ok = matches!(outcome, Some(Ok(_)));
             let complete: Completion = Box::new(move |commit: Result<(), &StoreError>| {
-                let _ = done.send(match (outcome, commit) {
+                deliver(match (outcome, commit) {
                     (Some(Err(e)), _) => Err(e),
                     (Some(Ok(v)), Ok(())) => Ok(v),
                     (_, Err(e)) => Err(StoreError::Io(format!("write not committed: {e}"))),
                     (None, Ok(())) => Err(StoreError::Io("write not run".into())),
-                });
+                })
             });
             (ok, complete)
         });
-        lock_queue(&self.inner.queue).push(job);
-        let conn = lock(&self.inner.writer);
-        // A leader that took our job answers before it lets go of the writer.
-        match result.try_recv() {
-            Ok(r) => return r,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                return Err(StoreError::Io("write lost".into()))
-            }
-            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+        let sent = self
+            .inner
+            .jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(job);
+        if let Err(std::sync::mpsc::SendError(job)) = sent {
+            job(None).1(Err(&lost()));
         }
-        let jobs = std::mem::take(&mut *lock_queue(&self.inner.queue));
-        run_batch(&conn, jobs);
-        self.inner.generation.fetch_add(1, Ordering::Release);
-        drop(conn);
-        result
-            .recv()
-            .unwrap_or_else(|_| Err(StoreError::Io("write lost".into())))
     }
 
     /// Changes with every write; read it *before* a query whose result you keep, and the
@@ -236,8 +259,36 @@ fn checkpoint_in_background(store: std::sync::Weak<Inner>, conn: Connection) {
 type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Completion) + Send>;
 type Completion = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
 
-fn lock_queue(m: &Mutex<Vec<Job>>) -> MutexGuard<'_, Vec<Job>> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+fn lost() -> StoreError {
+    StoreError::Io("the batch writer is gone".into())
+}
+
+/// The batch writer: takes every job queued by the time it is free, runs them as one
+/// transaction on the writer connection, and answers each after the commit. A burst of N
+/// concurrent writes costs one commit instead of N, with no thread parked per waiting write.
+fn write_in_batches(
+    store: std::sync::Weak<Inner>,
+    queued: std::sync::mpsc::Receiver<Job>,
+) -> Result<(), StoreError> {
+    std::thread::Builder::new()
+        .name("novakeys-writer".into())
+        .spawn(move || {
+            while let Ok(first) = queued.recv() {
+                let mut batch = vec![first];
+                batch.extend(queued.try_iter().take(MAX_BATCH - 1));
+                let Some(inner) = store.upgrade() else {
+                    for job in batch {
+                        job(None).1(Err(&lost()));
+                    }
+                    return;
+                };
+                let conn = lock(&inner.writer);
+                run_batch(&conn, batch);
+                inner.generation.fetch_add(1, Ordering::Release);
+            }
+        })
+        .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
+    Ok(())
 }
 
 /// Runs one of the batch's fixed statements (cached: parsing them each time cost as much as

@@ -90,56 +90,67 @@ pub async fn create(
     enforce(&req.auth, KeypairAction::Create, &user_id)?;
 
     let limit = state.config.quota_key_pairs;
-    let project_id = req.auth.project_id.clone();
-    let st = state.clone();
-    let (keypair, private_key) = blocking(move || {
-        if let Some(limit) = limit {
-            if st.store.read(|c| store::count(c, &owner))? + 1 > limit {
-                return Err(StoreError::LimitReached { limit }.into());
-            }
+    if let Some(limit) = limit {
+        // Early, so a user at the limit never waits for a key generation; `create` checks
+        // again inside the write.
+        if state.store.read(|c| store::count(c, &owner))? + 1 > limit {
+            return Err(StoreError::LimitReached { limit }.into());
         }
-        let (public_key, fingerprint, private_key) = match public_key {
-            Some(pk) => {
-                let fp = keys::fingerprint(kind, &pk)?;
-                (pk, fp, None)
-            }
-            None => {
-                // A pooled key when one is ready (never in deterministic mode: the pool is
-                // off there), else generated here.
-                let generated = match state.keypool.take(kind) {
-                    Some(pooled) => pooled,
-                    None => keys::generate_at(
-                        kind,
-                        &user_id,
-                        &mut state.determinism.rng(),
-                        state.determinism.system_time(),
-                    )?,
-                };
-                (
-                    generated.public_key.clone(),
-                    generated.fingerprint.clone(),
-                    Some(generated.private_key.clone()),
-                )
-            }
-        };
-        let new = NewKeypair {
-            user_id: user_id.clone(),
-            project_id,
-            name: name.clone(),
-            kind,
-            public_key,
-            fingerprint,
-            created_at: state.determinism.now().naive_utc(),
-        };
-        match st.store.write_grouped(move |c| store::create(c, &new, &owner, limit)) {
-            Ok(kp) => Ok((kp, private_key)),
-            Err(StoreError::Duplicate) => Err(Fault::Conflict(format!(
+    }
+    let (public_key, fingerprint, private_key) = match public_key {
+        // Parsing a public key takes microseconds: right here.
+        Some(pk) => {
+            let fp = keys::fingerprint(kind, &pk)?;
+            (pk, fp, None)
+        }
+        None => {
+            // A pooled key when one is ready (never in deterministic mode: the pool is off
+            // there), else generated off the async workers (RSA takes a quarter second).
+            let generated = match state.keypool.take(kind) {
+                Some(pooled) => pooled,
+                None => {
+                    let st = state.clone();
+                    let owner_id = user_id.clone();
+                    blocking(move || {
+                        Ok(keys::generate_at(
+                            kind,
+                            &owner_id,
+                            &mut st.determinism.rng(),
+                            st.determinism.system_time(),
+                        )?)
+                    })
+                    .await?
+                }
+            };
+            (
+                generated.public_key.clone(),
+                generated.fingerprint.clone(),
+                Some(generated.private_key.clone()),
+            )
+        }
+    };
+    let new = NewKeypair {
+        user_id: user_id.clone(),
+        project_id: req.auth.project_id.clone(),
+        name: name.clone(),
+        kind,
+        public_key,
+        fingerprint,
+        created_at: state.determinism.now().naive_utc(),
+    };
+    let keypair = match state
+        .store
+        .write_grouped_async(move |c| store::create(c, &new, &owner, limit))
+        .await
+    {
+        Ok(kp) => kp,
+        Err(StoreError::Duplicate) => {
+            return Err(Fault::Conflict(format!(
                 "Key pair '{name}' already exists."
-            ))),
-            Err(e) => Err(e.into()),
+            )))
         }
-    })
-    .await?;
+        Err(e) => return Err(e.into()),
+    };
     Ok(Reply::json(
         view::create_status(f),
         &view::create(f, &keypair, private_key.as_deref()),
@@ -242,18 +253,15 @@ pub async fn delete(
     name: String,
 ) -> Result<Reply, Fault> {
     let (f, user_id, owner) = authorize_member(&state, &req, KeypairAction::Delete)?;
-    let st = state.clone();
-    blocking(move || {
-        let target = name.clone();
-        match st
-            .store
-            .write_grouped(move |c| store::delete(c, &owner, &target))
-        {
-            Ok(()) => Ok(()),
-            Err(StoreError::NotFound) => Err(Fault::keypair_not_found(&name, &user_id)),
-            Err(e) => Err(e.into()),
-        }
-    })
-    .await?;
+    let target = name.clone();
+    match state
+        .store
+        .write_grouped_async(move |c| store::delete(c, &owner, &target))
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::NotFound) => return Err(Fault::keypair_not_found(&name, &user_id)),
+        Err(e) => return Err(e.into()),
+    }
     Ok(Reply::empty(view::delete_status(f)))
 }
