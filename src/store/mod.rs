@@ -239,8 +239,7 @@ fn checkpoint_in_background(store: std::sync::Weak<Inner>, conn: Connection) {
                 drop(inner);
                 if now != seen {
                     seen = now;
-                    if let Err(e) =
-                        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
                     {
                         log::warn!("background checkpoint: {e}");
                     }
@@ -356,4 +355,87 @@ fn configure(conn: &Connection, durability: Durability, writer: bool) -> Result<
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many writers at once, some failing: each gets its own outcome, a failure undoes only
+    /// its own change, and every acknowledged write is in the database.
+    #[test]
+    fn grouped_writes_succeed_and_fail_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let store = Store::open(path.to_str().unwrap(), Durability::Normal).unwrap();
+        store
+            .write(|c| {
+                c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")?;
+                Ok(())
+            })
+            .unwrap();
+        let threads: Vec<_> = (0..64)
+            .map(|i| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    store.write_grouped(move |c| {
+                        // Every fourth writer inserts, then fails: its row must not survive.
+                        c.execute("INSERT INTO t (k, v) VALUES (?1, 'x')", [i])?;
+                        if i % 4 == 3 {
+                            return Err(StoreError::Duplicate);
+                        }
+                        Ok(i)
+                    })
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        for (i, r) in results.iter().enumerate() {
+            match r {
+                Ok(v) => assert_eq!(*v, i as i64),
+                Err(StoreError::Duplicate) => assert_eq!(i % 4, 3),
+                Err(e) => panic!("writer {i}: {e}"),
+            }
+        }
+        let mut keys: Vec<i64> = store
+            .read(|c| {
+                let mut s = c.prepare("SELECT k FROM t ORDER BY k")?;
+                let keys = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                Ok(keys)
+            })
+            .unwrap();
+        keys.sort();
+        let expected: Vec<i64> = (0..64).filter(|i| i % 4 != 3).collect();
+        assert_eq!(keys, expected);
+    }
+
+    /// A write that panics is reported as an error; the writer thread and the others go on.
+    #[test]
+    fn a_panicking_grouped_write_fails_alone() {
+        let store = Store::open(":memory:", Durability::Normal).unwrap();
+        store
+            .write(|c| Ok(c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")?))
+            .unwrap();
+        let boom = store.write_grouped(|c| -> Result<(), StoreError> {
+            c.execute("INSERT INTO t (k) VALUES (1)", [])?;
+            panic!("boom")
+        });
+        assert!(matches!(boom, Err(StoreError::Io(_))), "{boom:?}");
+        let before = store.generation();
+        store
+            .write_grouped(|c| Ok(c.execute("INSERT INTO t (k) VALUES (2)", [])?))
+            .unwrap();
+        assert!(
+            store.generation() > before,
+            "a grouped write moves the generation"
+        );
+        let keys: Vec<i64> = store
+            .read(|c| {
+                let mut s = c.prepare("SELECT k FROM t")?;
+                let keys = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                Ok(keys)
+            })
+            .unwrap();
+        assert_eq!(keys, [2]);
+    }
 }
