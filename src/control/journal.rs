@@ -41,7 +41,24 @@ pub struct Entry {
 
 pub struct Journal {
     capacity: usize,
-    inner: Mutex<(u64, VecDeque<Entry>)>,
+    inner: Mutex<Ring>,
+}
+
+/// The bodies the journal holds at most, in bytes, whatever `capacity` says: a thousand
+/// 1000-item list pages would otherwise pin 180 MB.
+const MAX_BODY_BYTES: usize = 16 << 20;
+
+#[derive(Default)]
+struct Ring {
+    seq: u64,
+    entries: VecDeque<Entry>,
+    body_bytes: usize,
+}
+
+impl Entry {
+    fn body_bytes(&self) -> usize {
+        self.request_body.len() + self.response_body.len()
+    }
 }
 
 /// The `GET /_novakeys/journal` filters.
@@ -100,7 +117,10 @@ impl Journal {
     pub fn new(capacity: usize) -> Journal {
         Journal {
             capacity,
-            inner: Mutex::new((0, VecDeque::with_capacity(capacity.min(4096)))),
+            inner: Mutex::new(Ring {
+                entries: VecDeque::with_capacity(capacity.min(4096)),
+                ..Ring::default()
+            }),
         }
     }
 
@@ -109,25 +129,32 @@ impl Journal {
             return;
         }
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        g.0 += 1;
-        entry.seq = g.0;
-        if g.1.len() >= self.capacity {
-            g.1.pop_front();
+        g.seq += 1;
+        entry.seq = g.seq;
+        g.body_bytes += entry.body_bytes();
+        g.entries.push_back(entry);
+        while g.entries.len() > self.capacity
+            || (g.body_bytes > MAX_BODY_BYTES && g.entries.len() > 1)
+        {
+            if let Some(old) = g.entries.pop_front() {
+                g.body_bytes -= old.body_bytes();
+            }
         }
-        g.1.push_back(entry);
     }
 
     pub fn clear(&self) {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .1
-            .clear();
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.entries.clear();
+        g.body_bytes = 0;
     }
 
     pub fn query(&self, filter: &Filter) -> Vec<Entry> {
         let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        g.1.iter().filter(|e| filter.keeps(e)).cloned().collect()
+        g.entries
+            .iter()
+            .filter(|e| filter.keeps(e))
+            .cloned()
+            .collect()
     }
 }
 
@@ -138,22 +165,31 @@ impl Journal {
 #[derive(Debug, Clone)]
 pub enum Body {
     Clean(actix_web::web::Bytes),
-    Redacted(Value),
+    /// The redacted document, and the size of the body it came from.
+    Redacted(Value, usize),
 }
 
 impl Body {
     pub fn new(bytes: actix_web::web::Bytes) -> Body {
         if might_hold_secret(&bytes) {
-            Body::Redacted(body_value(&bytes))
+            Body::Redacted(body_value(&bytes), bytes.len())
         } else {
             Body::Clean(bytes)
+        }
+    }
+
+    /// Bytes held (for a redacted body, its size as sent stands in for its parsed size).
+    fn len(&self) -> usize {
+        match self {
+            Body::Clean(bytes) => bytes.len(),
+            Body::Redacted(_, n) => *n,
         }
     }
 
     pub fn to_value(&self) -> Value {
         match self {
             Body::Clean(bytes) => body_value(bytes),
-            Body::Redacted(v) => v.clone(),
+            Body::Redacted(v, _) => v.clone(),
         }
     }
 }
@@ -162,7 +198,7 @@ impl Serialize for Body {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Body::Clean(bytes) => body_value(bytes).serialize(s),
-            Body::Redacted(v) => v.serialize(s),
+            Body::Redacted(v, _) => v.serialize(s),
         }
     }
 }
@@ -258,7 +294,7 @@ mod tests {
             b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc",
         ] {
             let body = Body::new(Bytes::copy_from_slice(secret));
-            let Body::Redacted(v) = &body else {
+            let Body::Redacted(v, _) = &body else {
                 panic!("kept as sent: {}", String::from_utf8_lossy(secret))
             };
             let text = v.to_string();
@@ -267,6 +303,36 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn ring_is_bounded_by_body_bytes_too() {
+        let j = Journal::new(1000);
+        let big = actix_web::web::Bytes::from(vec![b'x'; MAX_BODY_BYTES / 10]);
+        for _ in 0..25 {
+            j.record(Entry {
+                seq: 0,
+                time: String::new(),
+                api: "compute",
+                user_id: None,
+                project_id: None,
+                microversion: None,
+                method: "GET".into(),
+                path: "/".into(),
+                query: String::new(),
+                status: 200,
+                duration_ms: 0.0,
+                request_body: Body::new(Default::default()),
+                response_body: Body::new(big.clone()),
+                fault: None,
+            });
+        }
+        let kept = j.query(&Filter::default());
+        assert_eq!(kept.len(), 10, "ten bodies of a tenth fill the budget");
+        assert_eq!(kept.last().unwrap().seq, 25, "the newest are kept");
+        j.clear();
+        assert!(j.query(&Filter::default()).is_empty());
+        assert_eq!(j.inner.lock().unwrap().body_bytes, 0);
     }
 
     #[test]
