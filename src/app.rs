@@ -62,7 +62,11 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let store = Store::open(&config.db, config.durability)
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
-        let fresh = store.read(crate::store::identity::is_empty)?;
+        // Nothing stored before this start (not even key pairs from `novakeys seed`): then the
+        // state right after the fixtures is the reset baseline as it stands.
+        let fresh = store.read(|c| {
+            Ok(crate::store::identity::is_empty(c)? && crate::store::keypairs::is_empty(c)?)
+        })?;
         let determinism = Arc::new(Determinism::new(config.seed, config.clock));
         let identity = Identity::new_with(&config, &store, determinism.clone())?;
         let control = Control::new(&config, &store, fresh)?;

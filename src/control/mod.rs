@@ -108,10 +108,14 @@ impl Control {
 
     /// Back to the fixtures: one transaction for the store, then the in-memory parts.
     pub fn reset(&self, state: &AppState) -> Result<(), StoreError> {
-        state
+        let rewritten = state
             .store
             .write(|c| state::apply_checked(c, &self.baseline))?;
-        self.after_restore(state);
+        if rewritten.iter().any(|t| t == "id_signing_keys") {
+            self.after_restore(state);
+        } else {
+            state.identity.invalidate();
+        }
         self.journal.clear();
         self.faults.clear(true);
         state.determinism.reset();

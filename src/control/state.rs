@@ -141,26 +141,41 @@ pub fn check(conn: &Connection, image: &Image) -> Result<(), String> {
 /// Replaces the whole state with `image`, atomically.
 pub fn apply(conn: &mut Connection, image: &Image) -> Result<(), StoreError> {
     check(conn, image).map_err(StoreError::Incompatible)?;
-    apply_checked(conn, image)
+    apply_checked(conn, image).map(|_| ())
 }
 
-/// `apply` for an image already known to fit the schema (the reset baseline).
-pub fn apply_checked(conn: &mut Connection, image: &Image) -> Result<(), StoreError> {
+/// `apply` for an image already known to fit the schema (the reset baseline). Only the tables
+/// whose rows differ from the image are rewritten (plus the tables whose foreign keys point
+/// at those, which a delete would cascade into): a reset after a test that only made key pairs
+/// writes one table, not all of them. Returns the tables rewritten.
+pub fn apply_checked(conn: &mut Connection, image: &Image) -> Result<Vec<String>, StoreError> {
     let tables = state_tables(conn)?;
     let seq = has_sequence_table(conn)?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+    let mut changed = std::collections::BTreeSet::new();
     for name in &tables {
+        if !holds(&tx, name, image.tables.get(name))? {
+            changed.insert(name.clone());
+        }
+    }
+    let edges = references(&tx, &tables)?;
+    loop {
+        let more: Vec<String> = edges
+            .iter()
+            .filter(|(child, parent)| changed.contains(parent) && !changed.contains(child))
+            .map(|(child, _)| child.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        changed.extend(more);
+    }
+    for name in &changed {
         tx.prepare_cached(&format!("DELETE FROM {}", quote(name)))?
             .execute([])?;
     }
-    if seq {
-        let mut del = tx.prepare_cached("DELETE FROM sqlite_sequence WHERE name = ?1")?;
-        for name in &tables {
-            del.execute([name])?;
-        }
-    }
-    for (name, table) in &image.tables {
+    for (name, table) in image.tables.iter().filter(|(n, _)| changed.contains(*n)) {
         if table.rows.is_empty() {
             continue;
         }
@@ -179,7 +194,13 @@ pub fn apply_checked(conn: &mut Connection, image: &Image) -> Result<(), StoreEr
             ins.execute(rusqlite::params_from_iter(row.iter()))?;
         }
     }
-    if !image.sequences.is_empty() {
+    // AUTOINCREMENT counters as the image has them (ids handed out since, or a re-insert,
+    // moved them).
+    if seq && sequences(&tx, &tables)? != image.sequences {
+        let mut del = tx.prepare_cached("DELETE FROM sqlite_sequence WHERE name = ?1")?;
+        for name in &tables {
+            del.execute([name])?;
+        }
         let mut ins =
             tx.prepare_cached("INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)")?;
         for (name, seq) in &image.sequences {
@@ -187,7 +208,71 @@ pub fn apply_checked(conn: &mut Connection, image: &Image) -> Result<(), StoreEr
         }
     }
     tx.commit()?;
-    Ok(())
+    Ok(changed.into_iter().collect())
+}
+
+/// Whether `name` holds exactly `want`'s rows, in rowid order (no table = no rows). Large
+/// tables are not compared row by row: rewriting them costs far more than the comparison saves.
+fn holds(conn: &Connection, name: &str, want: Option<&Table>) -> Result<bool, StoreError> {
+    const COMPARE_AT_MOST: usize = 10_000;
+    let n: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM {}", quote(name)))?
+        .query_row([], |r| r.get(0))?;
+    let want_rows = want.map_or(0, |t| t.rows.len());
+    if n as usize != want_rows || want_rows > COMPARE_AT_MOST {
+        return Ok(false);
+    }
+    let Some(want) = want.filter(|t| !t.rows.is_empty()) else {
+        return Ok(true);
+    };
+    let cols = want
+        .columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {cols} FROM {} ORDER BY rowid",
+        quote(name)
+    ))?;
+    let k = want.columns.len();
+    let mut rows = stmt.query([])?;
+    let mut i = 0;
+    while let Some(row) = rows.next()? {
+        for (c, wanted) in want.rows[i].iter().enumerate().take(k) {
+            if row.get::<_, Sql>(c)? != *wanted {
+                return Ok(false);
+            }
+        }
+        i += 1;
+    }
+    Ok(i == want_rows)
+}
+
+/// (child, parent) for every foreign key between state tables.
+fn references(conn: &Connection, tables: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+    let mut edges = Vec::new();
+    for child in tables {
+        let mut stmt =
+            conn.prepare_cached(&format!("PRAGMA foreign_key_list({})", quote(child)))?;
+        for parent in stmt.query_map([], |r| r.get::<_, String>(2))? {
+            edges.push((child.clone(), parent?));
+        }
+    }
+    Ok(edges)
+}
+
+/// The state tables' `sqlite_sequence` entries.
+fn sequences(conn: &Connection, tables: &[String]) -> Result<BTreeMap<String, i64>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT name, seq FROM sqlite_sequence")?;
+    let mut out = BTreeMap::new();
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (name, seq) = row?;
+        if tables.contains(&name) {
+            out.insert(name, seq);
+        }
+    }
+    Ok(out)
 }
 
 fn to_json(v: &Sql) -> Value {
@@ -340,6 +425,63 @@ mod tests {
         assert_eq!(store.write(|c| capture(c)).unwrap().rows("key_pairs"), 0);
         store.write(|c| apply(c, &parsed)).unwrap();
         assert_eq!(store.write(|c| capture(c)).unwrap(), image);
+    }
+
+    /// Reset rewrites only what differs, yet ends exactly at the image: a deleted user comes
+    /// back with the role assignments its delete cascaded away, and AUTOINCREMENT counters
+    /// moved by rows made and deleted since are set back.
+    #[test]
+    fn apply_rewrites_only_what_differs_and_ends_at_the_image() {
+        let store = Store::open(":memory:", Durability::Normal).unwrap();
+        crate::identity::fixtures::Fixtures::load(None)
+            .unwrap()
+            .apply(&store, 4, "fixtures")
+            .unwrap();
+        let baseline = store.write(|c| capture(c)).unwrap();
+        assert!(baseline.rows("id_assignments") > 0);
+        assert_eq!(
+            store.write(|c| apply_checked(c, &baseline)).unwrap(),
+            Vec::<String>::new(),
+            "nothing differs, nothing is written"
+        );
+        store
+            .write(|c| {
+                c.execute_batch(
+                    "INSERT INTO key_pairs (user_id, project_id, name, kind, public_key, fingerprint, created_at)
+                     VALUES ('u', 'p', 'k', 'ssh', 'ssh-rsa AAAA', 'aa', '2026-01-01T00:00:00.000000');
+                     DELETE FROM key_pairs;
+                     INSERT INTO key_pairs (user_id, project_id, name, kind, public_key, fingerprint, created_at)
+                     VALUES ('u', 'p', 'k2', 'ssh', 'ssh-rsa AAAA', 'aa', '2026-01-01T00:00:00.000000');
+                     DELETE FROM id_users WHERE name = 'demo';",
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let mid = store.write(|c| capture(c)).unwrap();
+        assert!(mid.rows("id_assignments") < baseline.rows("id_assignments"));
+        let rewritten = store.write(|c| apply_checked(c, &baseline)).unwrap();
+        for t in ["id_users", "id_assignments", "key_pairs"] {
+            assert!(rewritten.iter().any(|r| r == t), "{t} not in {rewritten:?}");
+        }
+        assert!(
+            !rewritten.iter().any(|r| r == "id_domains"),
+            "{rewritten:?}"
+        );
+        assert_eq!(store.write(|c| capture(c)).unwrap(), baseline);
+        // A renamed user leaves the assignments as they were, but rewriting the users table
+        // cascades into them: they must be rewritten too.
+        store
+            .write(|c| {
+                c.execute_batch("UPDATE id_users SET name = 'demo2' WHERE name = 'demo'")?;
+                Ok(())
+            })
+            .unwrap();
+        let rewritten = store.write(|c| apply_checked(c, &baseline)).unwrap();
+        assert!(
+            rewritten.iter().any(|r| r == "id_assignments"),
+            "{rewritten:?}"
+        );
+        assert_eq!(store.write(|c| capture(c)).unwrap(), baseline);
     }
 
     #[test]

@@ -141,6 +141,12 @@ pub fn count(conn: &Connection, owner: &Owner) -> Result<i64, StoreError> {
         .query_row([owner.value()], |r| r.get(0))?)
 }
 
+/// Whether there are no key pairs at all.
+pub fn is_empty(conn: &Connection) -> Result<bool, StoreError> {
+    let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM key_pairs)", [], |r| r.get(0))?;
+    Ok(!any)
+}
+
 /// Inserts a key pair owned by `owner` (names are unique per owner, and always per user),
 /// enforcing `limit` (if any) on the owner's count. Call it on the writer inside a transaction
 /// (`Store::write_grouped` runs it in one), so concurrent creates cannot overshoot the limit.
