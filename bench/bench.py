@@ -374,6 +374,16 @@ def main():
                                       {"X-Auth-Token": admin,
                                        "Content-Type": "application/json"}),
                         dur, conns, threads, workdir, "import", srv.pid))
+        # The same import against a server with --durability full (every commit fsynced).
+        full = Server(a.novakeys, workdir, "full", ["--keygen-pool", "0", "--durability", "full"])
+        servers.append(full)
+        fadmin, _ = token(full, "admin", "admin", "admin")
+        rows.append(wrk(f"http://127.0.0.1:{full.cport}",
+                        lua_body("POST", '"/v2.1/os-keypairs"', body,
+                                 {"X-Auth-Token": fadmin, "Content-Type": "application/json"}),
+                        dur, conns, threads, workdir, "import_full", full.pid))
+        full.stop()
+        servers.remove(full)
         width = len(str(del_n - 1))
         rows.append(wrk(url, lua_body(
             "DELETE", f'string.format("/v2.1/os-keypairs/key-%0{width}d?user_id=del-user-0", name)',
@@ -526,7 +536,7 @@ end
 def write_report(r, out):
     rows = r["rows"]
     base = rows[0]
-    targets = {"show": 0.5, "list100": 0.25, "import": 0.2}
+    targets = {"show": 0.5, "list100": 0.25, "import": 0.2, "import_full": 0.2}
     lines = [f"# novakeys benchmark ({r['mode']})", "",
              f"{time.strftime('%Y-%m-%d %H:%M:%S')} on {os.cpu_count()} CPUs; wrk "
              f"-t{r['wrk_threads']} -c{r['connections']} -d{r['duration_s']}s per row "

@@ -147,6 +147,10 @@ impl App {
                     }
                 })
                 .workers(2)
+                // Blocking work here is SQLite list reads (4 reader connections) and RSA
+                // generation on 2 cores: more threads only add stacks and malloc arenas
+                // (actix's default is 256 per worker).
+                .worker_max_blocking_threads(4)
                 .shutdown_timeout(grace)
                 .client_request_timeout(client_timeout)
                 .disable_signals()
