@@ -307,27 +307,31 @@ mod tests {
         }
     }
 
+    fn entry(path: &str, response: actix_web::web::Bytes) -> Entry {
+        Entry {
+            seq: 0,
+            time: String::new(),
+            api: "compute",
+            user_id: None,
+            project_id: None,
+            microversion: None,
+            method: "GET".into(),
+            path: path.into(),
+            query: String::new(),
+            status: 200,
+            duration_ms: 0.0,
+            request_body: Body::new(Default::default()),
+            response_body: Body::new(response),
+            fault: None,
+        }
+    }
+
     #[test]
     fn ring_is_bounded_by_body_bytes_too() {
         let j = Journal::new(1000);
         let big = actix_web::web::Bytes::from(vec![b'x'; MAX_BODY_BYTES / 10]);
         for _ in 0..25 {
-            j.record(Entry {
-                seq: 0,
-                time: String::new(),
-                api: "compute",
-                user_id: None,
-                project_id: None,
-                microversion: None,
-                method: "GET".into(),
-                path: "/".into(),
-                query: String::new(),
-                status: 200,
-                duration_ms: 0.0,
-                request_body: Body::new(Default::default()),
-                response_body: Body::new(big.clone()),
-                fault: None,
-            });
+            j.record(entry("/", big.clone()));
         }
         let kept = j.query(&Filter::default());
         assert_eq!(kept.len(), 10, "ten bodies of a tenth fill the budget");
@@ -341,22 +345,7 @@ mod tests {
     fn ring_is_bounded() {
         let j = Journal::new(2);
         for i in 0..3 {
-            j.record(Entry {
-                seq: 0,
-                time: String::new(),
-                api: "compute",
-                user_id: None,
-                project_id: None,
-                microversion: None,
-                method: "GET".into(),
-                path: format!("/{i}"),
-                query: String::new(),
-                status: 200,
-                duration_ms: 0.0,
-                request_body: Body::new(Default::default()),
-                response_body: Body::new(Default::default()),
-                fault: None,
-            });
+            j.record(entry(&format!("/{i}"), Default::default()));
         }
         let all = j.query(&Filter::default());
         assert_eq!(all.len(), 2);

@@ -61,6 +61,16 @@ fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
+/// `"a", "b", ...`: a table's columns for a statement.
+fn column_list(table: &Table) -> String {
+    table
+        .columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn has_sequence_table(conn: &Connection) -> Result<bool, StoreError> {
     let n: i64 = conn
         .prepare_cached("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")?
@@ -180,12 +190,7 @@ pub fn apply_checked(conn: &mut Connection, image: &Image) -> Result<Vec<String>
             continue;
         }
         let marks = vec!["?"; table.columns.len()].join(", ");
-        let cols = table
-            .columns
-            .iter()
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let cols = column_list(table);
         let mut ins = tx.prepare_cached(&format!(
             "INSERT INTO {} ({cols}) VALUES ({marks})",
             quote(name)
@@ -225,12 +230,7 @@ fn holds(conn: &Connection, name: &str, want: Option<&Table>) -> Result<bool, St
     let Some(want) = want.filter(|t| !t.rows.is_empty()) else {
         return Ok(true);
     };
-    let cols = want
-        .columns
-        .iter()
-        .map(|c| quote(c))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = column_list(want);
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {cols} FROM {} ORDER BY rowid",
         quote(name)
