@@ -3,6 +3,11 @@
 //! The request context both APIs act on, whichever way it was established (a Keystone token,
 //! or the `noauth` headers).
 
+/// Who the API middleware found a compute request to be from (request extension), so the
+/// compute dispatcher does not check the same token a second time.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Option<AuthContext>);
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthContext {

@@ -220,6 +220,11 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u
 }
 
 fn authenticate(state: &AppState, req: &HttpRequest) -> Option<AuthContext> {
+    // Already done by the API middleware (`control::observe`) when it runs.
+    if let Some(done) = actix_web::HttpMessage::extensions(req).get::<crate::auth::Authenticated>()
+    {
+        return done.0.clone();
+    }
     match state.config.auth {
         AuthMode::Noauth => noauth_context(|name| header(req, name).map(str::to_string)),
         AuthMode::Keystone => {

@@ -631,6 +631,10 @@ pub async fn observe(
             .as_deref()
             .and_then(|t| state.identity.authenticate(t)),
     };
+    if api == Api::Compute {
+        req.extensions_mut()
+            .insert(crate::auth::Authenticated(who.clone()));
+    }
     let microversion = if api == Api::Compute && path.starts_with("/v2.1") {
         crate::compute::microversion::negotiate(req.headers())
             .ok()

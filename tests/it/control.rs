@@ -267,36 +267,16 @@ async fn snapshot_round_trip(app: &TestApp) {
     // ids continue after the snapshot's last one, as they would have
     let r = import_key(app.compute, "alice", "c").await;
     assert_eq!(r.status, 201);
-    assert_eq!(
-        ctl(app.compute, "POST", "/_novakeys/snapshots/nope/restore", "")
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        ctl(app.compute, "PUT", "/_novakeys/snapshots/bad%20name", "")
-            .await
-            .status,
-        400
-    );
-    assert_eq!(
-        ctl(app.compute, "PUT", "/_novakeys/snapshots/..", "")
-            .await
-            .status,
-        400
-    );
-    assert_eq!(
-        ctl(app.compute, "DELETE", "/_novakeys/snapshots/one", "")
-            .await
-            .status,
-        204
-    );
-    assert_eq!(
-        ctl(app.compute, "DELETE", "/_novakeys/snapshots/one", "")
-            .await
-            .status,
-        404
-    );
+    for (method, path, status) in [
+        ("POST", "/_novakeys/snapshots/nope/restore", 404),
+        ("PUT", "/_novakeys/snapshots/bad%20name", 400),
+        ("PUT", "/_novakeys/snapshots/..", 400),
+        ("DELETE", "/_novakeys/snapshots/one", 204),
+        ("DELETE", "/_novakeys/snapshots/one", 404),
+    ] {
+        let r = ctl(app.compute, method, path, "").await;
+        assert_eq!(r.status, status, "{method} {path}: {}", r.text());
+    }
     let r = ctl(app.compute, "GET", "/_novakeys/snapshots", "").await;
     assert!(!listed(r).contains(&"one".to_string()));
 }
