@@ -19,7 +19,9 @@ pub mod versions;
 use crate::app::AppState;
 use crate::auth::{noauth_context, AuthContext, AuthMode};
 use crate::pyjson;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{
+    AsHeaderName, HeaderName, HeaderValue, ACCEPT, CONTENT_LENGTH, CONTENT_TYPE,
+};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use fault::{Fault, WebobError};
@@ -38,7 +40,7 @@ const MAX_TOTAL_HEADER_SIZE: usize = 65536;
 
 /// eventlet's answer to a request line or headers over its limits: a bare status, no body.
 fn too_long(req: &HttpRequest) -> Option<HttpResponse> {
-    let request_line = req.method().as_str().len() + 1 + req.uri().to_string().len() + 11;
+    let request_line = req.method().as_str().len() + 1 + display_len(req.uri()) + 11;
     let reason = if request_line >= MAX_REQUEST_LINE {
         Some(StatusCode::URI_TOO_LONG)
     } else {
@@ -56,6 +58,20 @@ fn too_long(req: &HttpRequest) -> Option<HttpResponse> {
             .insert_header(("Content-Length", "0"))
             .finish(),
     )
+}
+
+/// The length of `value` as displayed, without building the string.
+fn display_len(value: &impl std::fmt::Display) -> usize {
+    struct Count(usize);
+    impl std::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    let _ = std::fmt::write(&mut n, format_args!("{value}"));
+    n.0
 }
 
 /// A successful controller answer (faults are `Fault`).
@@ -94,10 +110,12 @@ impl Reply {
     }
     fn response(self) -> HttpResponse {
         let mut r = HttpResponse::build(self.status);
-        r.insert_header(("Content-Type", "application/json"));
+        r.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")));
         match self.body {
             Some(body) => r.body(body),
-            None => r.insert_header(("Content-Length", "0")).finish(),
+            None => r
+                .insert_header((CONTENT_LENGTH, HeaderValue::from_static("0")))
+                .finish(),
         }
     }
 }
@@ -118,6 +136,13 @@ enum Route {
     KeypairDelete(String),
     Limits,
     QuotaSet(String, usage::QuotaView),
+}
+
+impl Route {
+    /// Whether the route's view renders links (needs the request's URLs).
+    fn renders_links(&self) -> bool {
+        matches!(self, Route::KeypairIndex)
+    }
 }
 
 /// Matches `[/{project_id}]/os-keypairs[/{name}]` like Nova's Routes mapper (exact, no
@@ -158,9 +183,11 @@ fn route(method: &Method, segments: &[&str]) -> Option<(Option<String>, Route)> 
     Some((project, route))
 }
 
-fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+fn header(req: &HttpRequest, name: impl AsHeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
+
+static X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
 
 fn stamp_request_id(resp: &mut HttpResponse, rid: &str) {
     if let Ok(v) = HeaderValue::from_str(rid) {
@@ -171,16 +198,39 @@ fn stamp_request_id(resp: &mut HttpResponse, rid: &str) {
     }
 }
 
-fn stamp_version(resp: &mut HttpResponse, version: Microversion) {
-    let h = resp.headers_mut();
+/// The two version header values (`compute 2.x`, `2.x`) of a version.
+fn version_header_values(version: Microversion) -> (HeaderValue, HeaderValue) {
     let v = version.to_string();
+    (
+        HeaderValue::from_str(&format!("compute {v}")).expect("ascii"),
+        HeaderValue::from_str(&v).expect("ascii"),
+    )
+}
+
+fn stamp_version(resp: &mut HttpResponse, version: Microversion) {
+    // Made once for the supported versions (every answer carries them); an unsupported
+    // version echoed in a 406 is rendered on the spot.
+    static SUPPORTED: std::sync::LazyLock<Vec<(HeaderValue, HeaderValue)>> =
+        std::sync::LazyLock::new(|| {
+            (Microversion::MIN.minor..=Microversion::MAX.minor)
+                .map(|minor| version_header_values(Microversion::new(2, minor)))
+                .collect()
+        });
+    let (api_version, nova_version) = if version.major == Microversion::MIN.major
+        && (Microversion::MIN.minor..=Microversion::MAX.minor).contains(&version.minor)
+    {
+        SUPPORTED[(version.minor - Microversion::MIN.minor) as usize].clone()
+    } else {
+        version_header_values(version)
+    };
+    let h = resp.headers_mut();
     h.insert(
         HeaderName::from_static("openstack-api-version"),
-        HeaderValue::from_str(&format!("compute {v}")).expect("ascii"),
+        api_version,
     );
     h.insert(
         HeaderName::from_static("x-openstack-nova-api-version"),
-        HeaderValue::from_str(&v).expect("ascii"),
+        nova_version,
     );
     h.append(
         actix_web::http::header::VARY,
@@ -203,7 +253,7 @@ fn base_url(state: &AppState, req: &HttpRequest, mount: &str) -> String {
 
 /// Reads the body, refusing more than `MAX_BODY` bytes without buffering them.
 async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, WebobError> {
-    if let Some(len) = header(req, "content-length").and_then(|l| l.trim().parse::<u64>().ok()) {
+    if let Some(len) = header(req, CONTENT_LENGTH).and_then(|l| l.trim().parse::<u64>().ok()) {
         if len > MAX_BODY as u64 {
             return Err(WebobError::TooLarge);
         }
@@ -221,14 +271,15 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u
 
 fn authenticate(state: &AppState, req: &HttpRequest) -> Option<AuthContext> {
     // Already done by the API middleware (`control::observe`) when it runs.
-    if let Some(done) = actix_web::HttpMessage::extensions(req).get::<crate::auth::Authenticated>()
+    if let Some(done) =
+        actix_web::HttpMessage::extensions_mut(req).remove::<crate::auth::Authenticated>()
     {
-        return done.0.clone();
+        return done.0;
     }
     match state.config.auth {
         AuthMode::Noauth => noauth_context(|name| header(req, name).map(str::to_string)),
         AuthMode::Keystone => {
-            header(req, "x-auth-token").and_then(|t| state.identity.authenticate(t))
+            header(req, &X_AUTH_TOKEN).and_then(|t| state.identity.authenticate(t))
         }
     }
 }
@@ -255,15 +306,12 @@ async fn dispatch(
         .path()
         .strip_prefix(mount.0.as_str())
         .unwrap_or(req.path());
-    let decoded = percent_encoding::percent_decode_str(raw_path)
-        .decode_utf8_lossy()
-        .into_owned();
-    let mut path = decoded.clone();
+    let mut path = percent_encoding::percent_decode_str(raw_path).decode_utf8_lossy();
     while path.contains("//") {
-        path = path.replace("//", "/");
+        path = path.replace("//", "/").into();
     }
-    let base = base_url(&state, &req, &mount.0);
-    let accept = header(&req, "accept").map(str::to_string);
+    let base = || base_url(&state, &req, &mount.0);
+    let accept = header(&req, ACCEPT).map(str::to_string);
     let is_head = req.method() == Method::HEAD;
 
     if req.method() == Method::OPTIONS {
@@ -273,7 +321,7 @@ async fn dispatch(
             .finish();
     }
     let (api, rest) = if path == "/" || path.is_empty() {
-        return json_response(StatusCode::OK, &versions::root(&base));
+        return json_response(StatusCode::OK, &versions::root(&base()));
     } else if let Some(rest) = path.strip_prefix("/v2.1") {
         ("v2.1", rest)
     } else if let Some(rest) = path.strip_prefix("/v2") {
@@ -281,26 +329,26 @@ async fn dispatch(
     } else {
         return json_response(
             StatusCode::MULTIPLE_CHOICES,
-            &versions::choices(&base, &path),
+            &versions::choices(&base(), &path),
         );
     };
     if !rest.is_empty() && !rest.starts_with('/') {
         // e.g. /v2.10: not one of our APIs
         return json_response(
             StatusCode::MULTIPLE_CHOICES,
-            &versions::choices(&base, &path),
+            &versions::choices(&base(), &path),
         );
     }
     let rid = state.determinism.request_id();
     let legacy = api == "v2";
     let mut resp = if rest.is_empty() || rest == "/" {
-        version_document(&req, &base, legacy)
+        version_document(&req, &base(), legacy)
     } else {
         api_request(
             &req,
             payload,
             &state,
-            &base,
+            &mount.0,
             api,
             rest,
             legacy,
@@ -350,7 +398,7 @@ async fn api_request(
     req: &HttpRequest,
     payload: web::Payload,
     state: &web::Data<AppState>,
-    base: &str,
+    mount: &str,
     api: &str,
     rest: &str,
     legacy: bool,
@@ -379,7 +427,7 @@ async fn api_request(
     let outcome = controller(
         req,
         state,
-        base,
+        mount,
         api,
         &body,
         auth,
@@ -403,7 +451,7 @@ async fn api_request(
 async fn controller(
     req: &HttpRequest,
     state: &web::Data<AppState>,
-    base: &str,
+    mount: &str,
     api: &str,
     body: &[u8],
     auth: AuthContext,
@@ -412,7 +460,7 @@ async fn controller(
     url_project: Option<String>,
     route: Route,
 ) -> Result<Reply, Fault> {
-    if !content_type_ok(header(req, "content-type")) {
+    if !content_type_ok(header(req, CONTENT_TYPE)) {
         return Err(Fault::UnsupportedMediaType);
     }
     let parsed = match route {
@@ -430,17 +478,23 @@ async fn controller(
     let query: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
         .into_owned()
         .collect();
-    let full_url = if req.query_string().is_empty() {
-        format!("{base}{}", req.path())
+    let (application_url, full_url) = if route.renders_links() {
+        let base = base_url(state, req, mount);
+        let full_url = if req.query_string().is_empty() {
+            format!("{base}{}", req.path())
+        } else {
+            format!("{base}{}?{}", req.path(), req.query_string())
+        };
+        (format!("{base}/{api}"), full_url)
     } else {
-        format!("{base}{}?{}", req.path(), req.query_string())
+        (String::new(), String::new())
     };
     let creq = ComputeRequest {
         auth,
         version,
         legacy_v2: legacy,
         query,
-        application_url: format!("{base}/{api}"),
+        application_url,
         full_url,
     };
     let state = state.clone();

@@ -18,8 +18,10 @@ pub struct ComputeRequest {
     /// Query pairs in request order (repeated keys kept).
     pub query: Vec<(String, String)>,
     /// `scheme://host[:port]` plus mount prefix and API root, e.g. `http://h:8774/v2.1`.
+    /// Empty on routes whose views render no links (building the URLs is skipped there).
     pub application_url: String,
-    /// The full request URL, for Nova's `project_id in request.url` link rule.
+    /// The full request URL, for Nova's `project_id in request.url` link rule (empty like
+    /// `application_url`).
     pub full_url: String,
 }
 

@@ -3,10 +3,13 @@
 //! Every API call (not the controls, health or metrics) in a bounded ring: who, what, how it
 //! went, and both bodies with private keys, secrets and passwords redacted.
 
+use actix_web::http::Method;
+use chrono::{DateTime, SubsecRound, Utc};
+use memchr::memmem::Finder;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
 /// JSON members whose values never reach the journal.
 const REDACTED_KEYS: &[&str] = &[
@@ -23,12 +26,15 @@ pub const REDACTED: &str = "***";
 pub struct Entry {
     /// 1, 2, 3, ... since start (not reset, so `since=` stays meaningful).
     pub seq: u64,
-    pub time: String,
+    /// Kept as a time, written as RFC 3339 with microseconds when the journal is read.
+    #[serde(serialize_with = "rfc3339_micros")]
+    pub time: DateTime<Utc>,
     pub api: &'static str,
     pub user_id: Option<String>,
     pub project_id: Option<String>,
     pub microversion: Option<String>,
-    pub method: String,
+    #[serde(serialize_with = "method_name")]
+    pub method: Method,
     pub path: String,
     pub query: String,
     pub status: u16,
@@ -37,6 +43,14 @@ pub struct Entry {
     pub response_body: Body,
     /// The injected fault's rule id, if one answered.
     pub fault: Option<String>,
+}
+
+fn rfc3339_micros<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+}
+
+fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(m.as_str())
 }
 
 pub struct Journal {
@@ -79,7 +93,7 @@ pub struct Filter {
 impl Filter {
     fn keeps(&self, e: &Entry) -> bool {
         if let Some(m) = &self.method {
-            if !m.eq_ignore_ascii_case(&e.method) {
+            if !m.eq_ignore_ascii_case(e.method.as_str()) {
                 return false;
             }
         }
@@ -104,10 +118,10 @@ impl Filter {
                 if e.seq <= n {
                     return false;
                 }
-            } else if let Ok(t) = chrono::DateTime::parse_from_rfc3339(since) {
-                match chrono::DateTime::parse_from_rfc3339(&e.time) {
-                    Ok(et) if et >= t => {}
-                    _ => return false,
+            } else if let Ok(t) = DateTime::parse_from_rfc3339(since) {
+                // Compared as shown (to the microsecond).
+                if e.time.trunc_subsecs(6) < t {
+                    return false;
                 }
             }
         }
@@ -208,12 +222,16 @@ impl Serialize for Body {
 /// Whether `redact` could change anything in `bytes`: a secret member's name, or a JSON escape
 /// (`\u...` could spell one), or PEM private key text.
 fn might_hold_secret(bytes: &[u8]) -> bool {
-    use memchr::memmem;
-    REDACTED_KEYS
-        .iter()
-        .any(|k| memmem::find(bytes, k.as_bytes()).is_some())
-        || memmem::find(bytes, b"\\u").is_some()
-        || memmem::find(bytes, b"PRIVATE KEY").is_some()
+    // Built once: building a searcher cost more than running it over a small body.
+    static NEEDLES: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
+        REDACTED_KEYS
+            .iter()
+            .map(|k| k.as_bytes())
+            .chain([&b"\\u"[..], b"PRIVATE KEY"])
+            .map(Finder::new)
+            .collect()
+    });
+    NEEDLES.iter().any(|f| f.find(bytes).is_some())
 }
 
 /// A body as the journal shows it: JSON (redacted) when it parses, else text, else null.
@@ -310,12 +328,12 @@ mod tests {
     fn entry(path: &str, response: actix_web::web::Bytes) -> Entry {
         Entry {
             seq: 0,
-            time: String::new(),
+            time: Utc::now(),
             api: "compute",
             user_id: None,
             project_id: None,
             microversion: None,
-            method: "GET".into(),
+            method: Method::GET,
             path: path.into(),
             query: String::new(),
             status: 200,

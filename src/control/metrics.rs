@@ -1,6 +1,8 @@
 //! # Prometheus metrics (`GET /metrics`, text exposition format 0.0.4)
 
-use std::collections::BTreeMap;
+use super::Api;
+use actix_web::http::Method;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::sync::Mutex;
 
@@ -11,17 +13,26 @@ const BUCKETS: &[f64] = &[
 
 #[derive(Default)]
 struct Histogram {
-    counts: Vec<u64>,
+    counts: [u64; BUCKETS.len()],
     sum: f64,
     count: u64,
 }
 
+/// One route's figures.
+#[derive(Default)]
+struct RouteStats {
+    /// (method, status, microversion) → count; a route sees only a handful of these.
+    requests: Vec<(Method, u16, String, u64)>,
+    latency: Histogram,
+}
+
 #[derive(Default)]
 struct Inner {
-    /// (api, route, method, status, microversion) → count
-    requests: BTreeMap<(String, String, String, u16, String), u64>,
-    /// (api, route) → latency
-    latency: BTreeMap<(String, String), Histogram>,
+    /// Per API (compute, identity): route label → figures. Looked up by `&str`, so counting a
+    /// request allocates nothing once its route, method, status and version were seen.
+    routes: [HashMap<String, RouteStats>; 2],
+    /// Reused to build each request's route label.
+    label: String,
     tokens_issued: u64,
     /// rule id → count
     faults: BTreeMap<String, u64>,
@@ -34,14 +45,25 @@ pub struct Metrics {
 
 /// One finished API call.
 pub struct Observation<'a> {
-    pub api: &'a str,
-    pub route: String,
-    pub method: &'a str,
+    pub api: Api,
+    /// The path below the API's mount (counted under its route label).
+    pub path: &'a str,
+    pub method: &'a Method,
     pub status: u16,
     pub microversion: &'a str,
     pub seconds: f64,
     pub token_issued: bool,
     pub fault: Option<&'a str>,
+}
+
+/// The APIs in label order.
+const APIS: [Api; 2] = [Api::Compute, Api::Identity];
+
+fn api_index(api: Api) -> usize {
+    match api {
+        Api::Compute => 0,
+        Api::Identity => 1,
+    }
 }
 
 fn esc(v: &str) -> String {
@@ -52,23 +74,29 @@ fn esc(v: &str) -> String {
 
 impl Metrics {
     pub fn observe(&self, o: Observation<'_>) {
-        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        *g.requests
-            .entry((
-                o.api.to_string(),
-                o.route.clone(),
-                o.method.to_string(),
-                o.status,
-                o.microversion.to_string(),
-            ))
-            .or_default() += 1;
-        let h = g
-            .latency
-            .entry((o.api.to_string(), o.route))
-            .or_insert_with(|| Histogram {
-                counts: vec![0; BUCKETS.len()],
-                ..Default::default()
-            });
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let g = &mut *guard;
+        write_route_label(o.path, &mut g.label);
+        let routes = &mut g.routes[api_index(o.api)];
+        if !routes.contains_key(g.label.as_str()) {
+            routes.insert(g.label.clone(), RouteStats::default());
+        }
+        let route = routes
+            .get_mut(g.label.as_str())
+            .expect("inserted just above");
+        match route
+            .requests
+            .iter_mut()
+            .find(|(m, s, v, _)| m == o.method && *s == o.status && v == o.microversion)
+        {
+            Some((.., n)) => *n += 1,
+            None => {
+                route
+                    .requests
+                    .push((o.method.clone(), o.status, o.microversion.to_string(), 1))
+            }
+        }
+        let h = &mut route.latency;
         for (i, b) in BUCKETS.iter().enumerate() {
             if o.seconds <= *b {
                 h.counts[i] += 1;
@@ -87,21 +115,35 @@ impl Metrics {
     /// The exposition text; `gauges` are (name, help, value) read at scrape time.
     pub fn render(&self, gauges: &[(&str, &str, i64)]) -> String {
         let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        // Series sorted by API, route, method, status, microversion.
+        let routes: Vec<(Api, &String, &RouteStats)> = APIS
+            .iter()
+            .flat_map(|&api| {
+                let mut r: Vec<_> = g.routes[api_index(api)].iter().collect();
+                r.sort_by(|a, b| a.0.cmp(b.0));
+                r.into_iter().map(move |(label, stats)| (api, label, stats))
+            })
+            .collect();
         let mut out = String::new();
         out.push_str("# HELP novakeys_requests_total API requests by route, method, status and microversion.\n# TYPE novakeys_requests_total counter\n");
-        for ((api, route, method, status, mv), n) in &g.requests {
-            let _ = writeln!(
-                out,
-                "novakeys_requests_total{{api=\"{}\",route=\"{}\",method=\"{}\",status=\"{status}\",microversion=\"{}\"}} {n}",
-                esc(api),
-                esc(route),
-                esc(method),
-                esc(mv)
-            );
+        for (api, route, stats) in &routes {
+            let mut requests: Vec<_> = stats.requests.iter().collect();
+            requests.sort_by(|a, b| (a.0.as_str(), a.1, &a.2).cmp(&(b.0.as_str(), b.1, &b.2)));
+            for (method, status, mv, n) in requests {
+                let _ = writeln!(
+                    out,
+                    "novakeys_requests_total{{api=\"{}\",route=\"{}\",method=\"{}\",status=\"{status}\",microversion=\"{}\"}} {n}",
+                    api.name(),
+                    esc(route),
+                    esc(method.as_str()),
+                    esc(mv)
+                );
+            }
         }
         out.push_str("# HELP novakeys_request_duration_seconds API request latency.\n# TYPE novakeys_request_duration_seconds histogram\n");
-        for ((api, route), h) in &g.latency {
-            let labels = format!("api=\"{}\",route=\"{}\"", esc(api), esc(route));
+        for (api, route, stats) in &routes {
+            let h = &stats.latency;
+            let labels = format!("api=\"{}\",route=\"{}\"", api.name(), esc(route));
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
@@ -180,10 +222,18 @@ const WORDS: &[&str] = &[
 
 /// The route label of a path below the API's mount: `/v2.1/os-keypairs/{id}`.
 pub fn route_label(path: &str) -> String {
-    if path == "/" || path.is_empty() {
-        return "/".into();
-    }
     let mut out = String::new();
+    write_route_label(path, &mut out);
+    out
+}
+
+/// `route_label` into `out` (cleared first).
+fn write_route_label(path: &str, out: &mut String) {
+    out.clear();
+    if path == "/" || path.is_empty() {
+        out.push('/');
+        return;
+    }
     for seg in path.trim_start_matches('/').split('/') {
         out.push('/');
         if WORDS.contains(&seg) || seg.is_empty() {
@@ -192,7 +242,6 @@ pub fn route_label(path: &str) -> String {
             out.push_str("{id}");
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -211,9 +260,9 @@ mod tests {
         );
         let m = Metrics::default();
         m.observe(Observation {
-            api: "compute",
-            route: "/v2.1/os-keypairs".into(),
-            method: "GET",
+            api: Api::Compute,
+            path: "/v2.1/os-keypairs",
+            method: &Method::GET,
             status: 200,
             microversion: "2.1",
             seconds: 0.002,
@@ -225,5 +274,76 @@ mod tests {
         assert!(text.contains("le=\"0.001\"} 0\n"));
         assert!(text.contains("le=\"0.0025\"} 1\n"));
         assert!(text.contains("novakeys_keypairs 0\n"));
+    }
+
+    #[test]
+    fn series_are_sorted_and_counted_per_label_set() {
+        let m = Metrics::default();
+        let seen = |api, path, method: &Method, status, mv| {
+            m.observe(Observation {
+                api,
+                path,
+                method,
+                status,
+                microversion: mv,
+                seconds: 0.5,
+                token_issued: false,
+                fault: None,
+            })
+        };
+        seen(Api::Identity, "/v3/auth/tokens", &Method::POST, 201, "");
+        seen(
+            Api::Compute,
+            "/v2.1/os-keypairs/b",
+            &Method::GET,
+            404,
+            "2.1",
+        );
+        seen(
+            Api::Compute,
+            "/v2.1/os-keypairs/a",
+            &Method::GET,
+            200,
+            "2.92",
+        );
+        seen(
+            Api::Compute,
+            "/v2.1/os-keypairs/a",
+            &Method::GET,
+            200,
+            "2.92",
+        );
+        seen(Api::Compute, "/v2.1/os-keypairs", &Method::GET, 200, "2.1");
+        seen(
+            Api::Compute,
+            "/v2.1/os-keypairs/c",
+            &Method::DELETE,
+            202,
+            "2.1",
+        );
+        let text = m.render(&[]);
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("novakeys_requests_total{"))
+            .collect();
+        assert_eq!(
+            series,
+            [
+                r#"novakeys_requests_total{api="compute",route="/v2.1/os-keypairs",method="GET",status="200",microversion="2.1"} 1"#,
+                r#"novakeys_requests_total{api="compute",route="/v2.1/os-keypairs/{id}",method="DELETE",status="202",microversion="2.1"} 1"#,
+                r#"novakeys_requests_total{api="compute",route="/v2.1/os-keypairs/{id}",method="GET",status="200",microversion="2.92"} 2"#,
+                r#"novakeys_requests_total{api="compute",route="/v2.1/os-keypairs/{id}",method="GET",status="404",microversion="2.1"} 1"#,
+                r#"novakeys_requests_total{api="identity",route="/v3/auth/tokens",method="POST",status="201",microversion=""} 1"#,
+            ]
+        );
+        assert!(text.contains(
+            "novakeys_request_duration_seconds_count{api=\"compute\",route=\"/v2.1/os-keypairs/{id}\"} 4\n"
+        ));
+        assert!(text.contains(
+            "novakeys_request_duration_seconds_bucket{api=\"compute\",route=\"/v2.1/os-keypairs/{id}\",le=\"0.25\"} 0\n"
+        ));
+        assert!(text.contains(
+            "novakeys_request_duration_seconds_bucket{api=\"compute\",route=\"/v2.1/os-keypairs/{id}\",le=\"0.5\"} 4\n"
+        ));
     }
 }

@@ -35,6 +35,8 @@ use std::time::Instant;
 
 pub const CONTROL_TOKEN_HEADER: &str = "x-novakeys-control-token";
 pub const FAULT_HEADER: &str = "x-novakeys-fault";
+static X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
+static NOVA_VERSION_HEADER: HeaderName = HeaderName::from_static("x-openstack-nova-api-version");
 pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// Which API a request is for.
@@ -618,59 +620,57 @@ pub async fn observe(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let started = Instant::now();
-    let time = state
-        .determinism
-        .now()
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let time = state.determinism.now();
     let body = buffer_body(&mut req).await;
     let method = req.method().clone();
-    let token = header(req.request(), "x-auth-token").filter(|t| !t.is_empty());
     let who = match (api, state.config.auth) {
         (Api::Compute, AuthMode::Noauth) => noauth_context(|n| header(req.request(), n)),
-        _ => token
-            .as_deref()
+        _ => req
+            .headers()
+            .get(&X_AUTH_TOKEN)
+            .and_then(|v| v.to_str().ok())
+            .filter(|t| !t.is_empty())
             .and_then(|t| state.identity.authenticate(t)),
     };
-    if api == Api::Compute {
-        req.extensions_mut()
-            .insert(crate::auth::Authenticated(who.clone()));
-    }
-    let microversion = if api == Api::Compute && path.starts_with("/v2.1") {
-        crate::compute::microversion::negotiate(req.headers())
-            .ok()
-            .map(|v| v.to_string())
-    } else {
+    let user_id = who.as_ref().map(|w| w.user_id.clone());
+    let project_id = who
+        .as_ref()
+        .map(|w| w.project_id.clone())
+        .filter(|p| !p.is_empty());
+    // Rules match on the request's facts; with no rule set (the usual case) none are gathered.
+    let fired = if state.control.faults.is_empty() {
         None
+    } else {
+        let facts = faults::Facts {
+            method: method.to_string(),
+            path: path.clone(),
+            name: if api == Api::Compute {
+                keypair_name(&path, &method, &body)
+            } else {
+                None
+            },
+            user_id: user_id.clone(),
+            project_id: project_id.clone(),
+            microversion: request_microversion(api, &path, req.headers()),
+        };
+        state.control.faults.check(&facts).map(|f| (f, facts))
     };
-    let facts = faults::Facts {
-        method: method.to_string(),
-        path: path.clone(),
-        name: if api == Api::Compute {
-            keypair_name(&path, &method, &body)
-        } else {
-            None
-        },
-        user_id: who.as_ref().map(|w| w.user_id.clone()),
-        project_id: who
-            .as_ref()
-            .map(|w| w.project_id.clone())
-            .filter(|p| !p.is_empty()),
-        microversion,
-    };
-    let fired = state.control.faults.check(&facts);
-    if let Some(f) = &fired {
+    if api == Api::Compute {
+        req.extensions_mut().insert(crate::auth::Authenticated(who));
+    }
+    if let Some((f, _)) = &fired {
         if let Some(ms) = f.spec.action.delay_ms {
             actix_web::rt::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
     }
-    let res = match fired.as_ref().filter(|f| f.spec.status().is_some()) {
-        Some(f) => {
-            let resp = injected(&state, req.request(), api, &facts, f);
+    let res = match fired.as_ref().filter(|(f, _)| f.spec.status().is_some()) {
+        Some((f, facts)) => {
+            let resp = injected(&state, req.request(), api, facts, f);
             req.into_response(resp)
         }
         None => {
             let mut res = next.call(req).await?.map_into_boxed_body();
-            if let Some(f) = &fired {
+            if let Some((f, _)) = &fired {
                 if let Ok(v) = HeaderValue::from_str(&f.id) {
                     res.headers_mut()
                         .insert(HeaderName::from_static(FAULT_HEADER), v);
@@ -685,18 +685,17 @@ pub async fn observe(
         .await
         .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
     let status = head.status().as_u16();
-    let mv = head
-        .headers()
-        .get("x-openstack-nova-api-version")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or(facts.microversion.clone());
+    // The version the answer carries, else (an error before negotiation) the one asked for.
+    let mv = match head.headers().get(&NOVA_VERSION_HEADER) {
+        Some(v) => v.to_str().ok().map(str::to_string),
+        None => request_microversion(api, &path, http_req.headers()),
+    };
     let seconds = started.elapsed().as_secs_f64();
-    let fault_id = fired.as_ref().map(|f| f.id.clone());
+    let fault_id = fired.map(|(f, _)| f.id);
     state.control.metrics.observe(metrics::Observation {
-        api: api.name(),
-        route: metrics::route_label(&path),
-        method: method.as_str(),
+        api,
+        path: &path,
+        method: &method,
         status,
         microversion: mv.as_deref().unwrap_or(""),
         seconds,
@@ -710,10 +709,10 @@ pub async fn observe(
         seq: 0,
         time,
         api: api.name(),
-        user_id: facts.user_id.clone(),
-        project_id: facts.project_id.clone(),
+        user_id,
+        project_id,
         microversion: mv,
-        method: method.to_string(),
+        method,
         path,
         query: http_req.query_string().to_string(),
         status,
@@ -724,6 +723,18 @@ pub async fn observe(
     });
     let http_res = head.set_body(bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(http_req, http_res))
+}
+
+/// The microversion a compute request asks for (`/v2.1` only), as its header would say it.
+fn request_microversion(
+    api: Api,
+    path: &str,
+    headers: &actix_web::http::header::HeaderMap,
+) -> Option<String> {
+    (api == Api::Compute && path.starts_with("/v2.1"))
+        .then(|| crate::compute::microversion::negotiate(headers).ok())
+        .flatten()
+        .map(|v| v.to_string())
 }
 
 #[cfg(test)]
