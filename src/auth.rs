@@ -6,7 +6,7 @@
 /// Who the API middleware found a compute request to be from (request extension), so the
 /// compute dispatcher does not check the same token a second time.
 #[derive(Debug, Clone)]
-pub struct Authenticated(pub Option<AuthContext>);
+pub struct Authenticated(pub Option<std::sync::Arc<AuthContext>>);
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -109,7 +109,12 @@ impl Determinism {
 
     /// `req-<uuid4>`.
     pub fn request_id(&self) -> String {
-        format!("req-{}", self.uuid4())
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = self.uuid4().hyphenated().encode_lower(&mut buf);
+        let mut out = String::with_capacity(4 + id.len());
+        out.push_str("req-");
+        out.push_str(id);
+        out
     }
 
     /// Keystone's audit ids: 16 random bytes, urlsafe base64 without padding.

@@ -4,7 +4,7 @@
 //! from `OpenStack-API-Version: compute X.Y` (last `compute` entry wins) or else the legacy
 //! `X-OpenStack-Nova-API-Version`; none means 2.1; `latest` means the maximum.
 
-use actix_web::http::header::HeaderMap;
+use actix_web::http::header::{HeaderMap, HeaderName};
 use std::fmt;
 
 /// A compute API microversion `major.minor`.
@@ -36,6 +36,26 @@ impl Microversion {
     }
 }
 
+impl Microversion {
+    /// The version as written (`2.93`), without formatting it for the supported ones.
+    pub fn label(self) -> std::borrow::Cow<'static, str> {
+        static SUPPORTED: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+            (Microversion::MIN.minor..=Microversion::MAX.minor)
+                .map(|minor| Microversion::new(Microversion::MIN.major, minor).to_string())
+                .collect()
+        });
+        if self.major == Microversion::MIN.major
+            && (Microversion::MIN.minor..=Microversion::MAX.minor).contains(&self.minor)
+        {
+            SUPPORTED[(self.minor - Microversion::MIN.minor) as usize]
+                .as_str()
+                .into()
+        } else {
+            self.to_string().into()
+        }
+    }
+}
+
 impl fmt::Display for Microversion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.major, self.minor)
@@ -53,8 +73,10 @@ pub enum VersionError {
 
 /// The version string the client asked for, if any (microversion_parse semantics).
 fn requested(headers: &HeaderMap) -> Option<String> {
+    static API_VERSION: HeaderName = HeaderName::from_static("openstack-api-version");
+    static NOVA_VERSION: HeaderName = HeaderName::from_static("x-openstack-nova-api-version");
     let mut found = None;
-    for value in headers.get_all("openstack-api-version") {
+    for value in headers.get_all(&API_VERSION) {
         let Ok(value) = value.to_str() else { continue };
         for item in value.split(',') {
             let mut parts = item.split_whitespace();
@@ -69,15 +91,17 @@ fn requested(headers: &HeaderMap) -> Option<String> {
     if found.is_some() {
         return found;
     }
+    // The last non-empty item of all the legacy header's values joined by commas.
     let legacy: Vec<&str> = headers
-        .get_all("x-openstack-nova-api-version")
+        .get_all(&NOVA_VERSION)
         .filter_map(|v| v.to_str().ok())
         .collect();
-    let joined = legacy.join(",");
-    joined
-        .split(',')
+    legacy
+        .iter()
+        .rev()
+        .flat_map(|v| v.rsplit(','))
         .map(str::trim)
-        .rfind(|s| !s.is_empty())
+        .find(|s| !s.is_empty())
         .map(str::to_string)
 }
 

@@ -29,6 +29,7 @@ use futures_util::StreamExt;
 use microversion::{negotiate, Microversion, VersionError};
 use request::{content_type_ok, parse_body, ComputeRequest};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// oslo.middleware sizelimit's default `max_request_body_size`.
 pub const MAX_BODY: usize = 114_688;
@@ -110,12 +111,12 @@ impl Reply {
     }
     fn response(self) -> HttpResponse {
         let mut r = HttpResponse::build(self.status);
-        r.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")));
+        static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+        static ZERO: HeaderValue = HeaderValue::from_static("0");
+        r.insert_header((CONTENT_TYPE, APPLICATION_JSON.clone()));
         match self.body {
             Some(body) => r.body(body),
-            None => r
-                .insert_header((CONTENT_LENGTH, HeaderValue::from_static("0")))
-                .finish(),
+            None => r.insert_header((CONTENT_LENGTH, ZERO.clone())).finish(),
         }
     }
 }
@@ -188,13 +189,17 @@ fn header(req: &HttpRequest, name: impl AsHeaderName) -> Option<&str> {
 }
 
 static X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
+static X_OPENSTACK_REQUEST_ID: HeaderName = HeaderName::from_static("x-openstack-request-id");
+static X_COMPUTE_REQUEST_ID: HeaderName = HeaderName::from_static("x-compute-request-id");
+static OPENSTACK_API_VERSION: HeaderName = HeaderName::from_static("openstack-api-version");
+static X_OPENSTACK_NOVA_API_VERSION: HeaderName =
+    HeaderName::from_static("x-openstack-nova-api-version");
 
 fn stamp_request_id(resp: &mut HttpResponse, rid: &str) {
     if let Ok(v) = HeaderValue::from_str(rid) {
         resp.headers_mut()
-            .insert(HeaderName::from_static("x-openstack-request-id"), v.clone());
-        resp.headers_mut()
-            .insert(HeaderName::from_static("x-compute-request-id"), v);
+            .insert(X_OPENSTACK_REQUEST_ID.clone(), v.clone());
+        resp.headers_mut().insert(X_COMPUTE_REQUEST_ID.clone(), v);
     }
 }
 
@@ -224,14 +229,8 @@ fn stamp_version(resp: &mut HttpResponse, version: Microversion) {
         version_header_values(version)
     };
     let h = resp.headers_mut();
-    h.insert(
-        HeaderName::from_static("openstack-api-version"),
-        api_version,
-    );
-    h.insert(
-        HeaderName::from_static("x-openstack-nova-api-version"),
-        nova_version,
-    );
+    h.insert(OPENSTACK_API_VERSION.clone(), api_version);
+    h.insert(X_OPENSTACK_NOVA_API_VERSION.clone(), nova_version);
     h.append(
         actix_web::http::header::VARY,
         HeaderValue::from_static("OpenStack-API-Version"),
@@ -269,7 +268,7 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u
     Ok(body)
 }
 
-fn authenticate(state: &AppState, req: &HttpRequest) -> Option<AuthContext> {
+fn authenticate(state: &AppState, req: &HttpRequest) -> Option<Arc<AuthContext>> {
     // Already done by the API middleware (`control::observe`) when it runs.
     if let Some(done) =
         actix_web::HttpMessage::extensions_mut(req).remove::<crate::auth::Authenticated>()
@@ -277,7 +276,9 @@ fn authenticate(state: &AppState, req: &HttpRequest) -> Option<AuthContext> {
         return done.0;
     }
     match state.config.auth {
-        AuthMode::Noauth => noauth_context(|name| header(req, name).map(str::to_string)),
+        AuthMode::Noauth => {
+            noauth_context(|name| header(req, name).map(str::to_string)).map(Arc::new)
+        }
         AuthMode::Keystone => {
             header(req, &X_AUTH_TOKEN).and_then(|t| state.identity.authenticate(t))
         }
@@ -454,7 +455,7 @@ async fn controller(
     mount: &str,
     api: &str,
     body: &[u8],
-    auth: AuthContext,
+    auth: Arc<AuthContext>,
     version: Microversion,
     legacy: bool,
     url_project: Option<String>,

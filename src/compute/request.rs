@@ -7,11 +7,12 @@ use super::fault::Fault;
 use super::microversion::Microversion;
 use crate::auth::AuthContext;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// One accepted compute API request.
 #[derive(Debug, Clone)]
 pub struct ComputeRequest {
-    pub auth: AuthContext,
+    pub auth: Arc<AuthContext>,
     pub version: Microversion,
     /// Came through the legacy `/v2` endpoint ("2.0": relaxed schemas, no version headers).
     pub legacy_v2: bool,

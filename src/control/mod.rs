@@ -624,7 +624,9 @@ pub async fn observe(
     let body = buffer_body(&mut req).await;
     let method = req.method().clone();
     let who = match (api, state.config.auth) {
-        (Api::Compute, AuthMode::Noauth) => noauth_context(|n| header(req.request(), n)),
+        (Api::Compute, AuthMode::Noauth) => {
+            noauth_context(|n| header(req.request(), n)).map(std::sync::Arc::new)
+        }
         _ => req
             .headers()
             .get(&X_AUTH_TOKEN)

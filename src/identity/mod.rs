@@ -55,7 +55,7 @@ pub struct Identity {
 const VERIFIED_SIZE: usize = 1024;
 
 struct Cached {
-    ctx: AuthContext,
+    ctx: Arc<AuthContext>,
     generation: u64,
     exp: i64,
 }
@@ -297,7 +297,7 @@ impl Identity {
 
     /// Verifies a compute request's token (keystonemiddleware): project-scoped and unscoped
     /// tokens pass; domain-scoped ones do not.
-    pub fn authenticate(&self, token: &str) -> Option<AuthContext> {
+    pub fn authenticate(&self, token: &str) -> Option<Arc<AuthContext>> {
         let generation = self.generation.load(Ordering::SeqCst);
         let now = self.det.timestamp();
         {
@@ -310,7 +310,7 @@ impl Identity {
         }
         let valid = self.verify(token, false).ok()?;
         let roles = valid.roles.iter().map(|r| r.name.clone()).collect();
-        let ctx = match &valid.scope {
+        let ctx = Arc::new(match &valid.scope {
             Scope::Project { project, .. } => AuthContext {
                 user_id: valid.user.id.clone(),
                 project_id: project.id.clone(),
@@ -331,7 +331,7 @@ impl Identity {
                 system_scope: true,
             },
             Scope::Domain(_) => return None,
-        };
+        });
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= CACHE_SIZE {
             cache.retain(|_, c| c.generation == generation && c.exp > now);

@@ -15,6 +15,23 @@ use std::sync::Mutex;
 /// Bodies kept at most, in bytes (a full page of 1000 key pairs is ~180 KB).
 const BUDGET: usize = 4 << 20;
 
+/// What a rendered body depends on, as length-prefixed parts (so no two part lists give the
+/// same key, whatever bytes a user id or name holds).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct BodyKey(Vec<u8>);
+
+impl BodyKey {
+    pub fn new(kind: &str) -> BodyKey {
+        BodyKey(Vec::with_capacity(96)).part(kind)
+    }
+
+    pub fn part(mut self, part: &str) -> BodyKey {
+        self.0.extend_from_slice(&(part.len() as u32).to_le_bytes());
+        self.0.extend_from_slice(part.as_bytes());
+        self
+    }
+}
+
 #[derive(Default)]
 pub struct Rendered {
     inner: Mutex<Entries>,
@@ -23,13 +40,13 @@ pub struct Rendered {
 #[derive(Default)]
 struct Entries {
     generation: u64,
-    bodies: HashMap<String, Bytes>,
+    bodies: HashMap<BodyKey, Bytes>,
     bytes: usize,
 }
 
 impl Rendered {
     /// The body rendered for `key` at `generation`, if it is still current.
-    pub fn get(&self, key: &str, generation: u64) -> Option<Bytes> {
+    pub fn get(&self, key: &BodyKey, generation: u64) -> Option<Bytes> {
         let e = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if e.generation != generation {
             return None;
@@ -38,7 +55,7 @@ impl Rendered {
     }
 
     /// Keeps `body`, rendered from rows read after `generation` was taken.
-    pub fn put(&self, key: String, generation: u64, body: Bytes) {
+    pub fn put(&self, key: BodyKey, generation: u64, body: Bytes) {
         if body.len() > BUDGET / 8 {
             return;
         }
@@ -66,18 +83,34 @@ impl Rendered {
 mod tests {
     use super::*;
 
+    fn k(s: &str) -> BodyKey {
+        BodyKey::new(s)
+    }
+
+    #[test]
+    fn keys_of_different_parts_differ() {
+        let a = BodyKey::new("show").part("user|a").part("b");
+        let b = BodyKey::new("show").part("user").part("a|b");
+        assert_ne!(a, b);
+        assert_ne!(BodyKey::new("ab").part(""), BodyKey::new("a").part("b"));
+        assert_eq!(
+            BodyKey::new("show").part("x"),
+            BodyKey::new("show").part("x")
+        );
+    }
+
     #[test]
     fn an_entry_is_served_only_at_its_generation() {
         let c = Rendered::default();
-        c.put("a".into(), 3, Bytes::from_static(b"one"));
-        assert_eq!(c.get("a", 3).as_deref(), Some(&b"one"[..]));
-        assert_eq!(c.get("b", 3), None);
-        assert_eq!(c.get("a", 4), None, "a write happened since");
+        c.put(k("a"), 3, Bytes::from_static(b"one"));
+        assert_eq!(c.get(&k("a"), 3).as_deref(), Some(&b"one"[..]));
+        assert_eq!(c.get(&k("b"), 3), None);
+        assert_eq!(c.get(&k("a"), 4), None, "a write happened since");
         // something rendered before the write must not come back
-        c.put("b".into(), 5, Bytes::from_static(b"new"));
-        c.put("a".into(), 3, Bytes::from_static(b"stale"));
-        assert_eq!(c.get("a", 5), None);
-        assert_eq!(c.get("b", 5).as_deref(), Some(&b"new"[..]));
+        c.put(k("b"), 5, Bytes::from_static(b"new"));
+        c.put(k("a"), 3, Bytes::from_static(b"stale"));
+        assert_eq!(c.get(&k("a"), 5), None);
+        assert_eq!(c.get(&k("b"), 5).as_deref(), Some(&b"new"[..]));
     }
 
     #[test]
@@ -85,12 +118,12 @@ mod tests {
         let c = Rendered::default();
         let body = Bytes::from(vec![b'x'; BUDGET / 8]);
         for i in 0..20 {
-            c.put(format!("k{i}"), 1, body.clone());
+            c.put(k(&format!("k{i}")), 1, body.clone());
             let e = c.inner.lock().unwrap();
             assert!(e.bytes <= BUDGET, "{} bytes kept", e.bytes);
             assert_eq!(e.bytes, e.bodies.values().map(Bytes::len).sum::<usize>());
         }
-        c.put("huge".into(), 1, Bytes::from(vec![b'x'; BUDGET / 8 + 1]));
-        assert_eq!(c.get("huge", 1), None);
+        c.put(k("huge"), 1, Bytes::from(vec![b'x'; BUDGET / 8 + 1]));
+        assert_eq!(c.get(&k("huge"), 1), None);
     }
 }
