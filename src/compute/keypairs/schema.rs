@@ -206,6 +206,19 @@ mod tests {
         assert_contiguous(MEMBER_QUERY);
     }
 
+    /// The handlers let an empty query through without validating it.
+    #[test]
+    fn every_query_schema_accepts_an_empty_query() {
+        use crate::compute::validation::{validate, Origin};
+        for (range, schema) in INDEX_QUERY.iter().chain(MEMBER_QUERY) {
+            assert!(
+                validate(schema, &json!({}), Origin::Query).is_ok(),
+                "{range:?}"
+            );
+            assert!(schema.get("required").is_none(), "{range:?}");
+        }
+    }
+
     #[test]
     fn features_flip_where_nova_does() {
         assert!(!KeypairFeatures::at(V::new(2, 1)).key_type);
