@@ -128,6 +128,17 @@ fn is_type(name: &str, instance: &Value) -> bool {
 }
 
 fn check_type(arg: &Value, instance: &Value, path: &[String]) -> Option<SchemaError> {
+    let passes = match arg {
+        Value::String(t) => is_type(t, instance),
+        Value::Array(ts) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|t| is_type(t, instance)),
+        _ => return None,
+    };
+    if passes {
+        return None;
+    }
     let types: Vec<&str> = match arg {
         Value::String(t) => vec![t.as_str()],
         Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),

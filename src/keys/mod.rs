@@ -88,12 +88,14 @@ pub fn fingerprint(kind: KeyKind, public_key: &str) -> Result<String, KeyError> 
 
 /// Lowercase hex bytes joined by `:` (Nova's fingerprint format).
 fn colon_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 3);
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
             out.push(':');
         }
-        out.push_str(&format!("{b:02x}"));
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0x0f)] as char);
     }
     out
 }
