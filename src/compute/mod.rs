@@ -41,7 +41,13 @@ const MAX_TOTAL_HEADER_SIZE: usize = 65536;
 
 /// eventlet's answer to a request line or headers over its limits: a bare status, no body.
 fn too_long(req: &HttpRequest) -> Option<HttpResponse> {
-    let request_line = req.method().as_str().len() + 1 + display_len(req.uri()) + 11;
+    let uri = req.uri();
+    let target = match (uri.scheme(), uri.authority(), uri.path_and_query()) {
+        // origin-form (`/path?query`), as clients send it: displayed exactly as it came
+        (None, None, Some(pq)) => pq.as_str().len(),
+        _ => display_len(uri),
+    };
+    let request_line = req.method().as_str().len() + 1 + target + 11;
     let reason = if request_line >= MAX_REQUEST_LINE {
         Some(StatusCode::URI_TOO_LONG)
     } else {
