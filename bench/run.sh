@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The novakeys benchmark: builds release binaries, installs wrk if missing, runs bench/bench.py.
-#   bash bench/run.sh            # full run (~3 min), writes bench/results/latest.md
-#   bash bench/run.sh --scale    # also the 1,000,000 key pair scale step (~+1 min)
+#   bash bench/run.sh            # full run (~7 min), writes bench/results/latest.md
+#   bash bench/run.sh --scale    # also the 1,300,000 key pair scale step (~+1.5 min)
 #   bash bench/run.sh --smoke    # seconds; for tests (results to $BENCH_OUT or bench/results)
 # NOVAKEYS_BIN / BASELINE_BIN use prebuilt binaries instead of building release ones.
 set -euo pipefail
