@@ -279,48 +279,44 @@ mod tests {
     #[test]
     fn series_are_sorted_and_counted_per_label_set() {
         let m = Metrics::default();
-        let seen = |api, path, method: &Method, status, mv| {
+        let calls = [
+            (Api::Identity, "/v3/auth/tokens", Method::POST, 201, ""),
+            (Api::Compute, "/v2.1/os-keypairs/b", Method::GET, 404, "2.1"),
+            (
+                Api::Compute,
+                "/v2.1/os-keypairs/a",
+                Method::GET,
+                200,
+                "2.92",
+            ),
+            (
+                Api::Compute,
+                "/v2.1/os-keypairs/a",
+                Method::GET,
+                200,
+                "2.92",
+            ),
+            (Api::Compute, "/v2.1/os-keypairs", Method::GET, 200, "2.1"),
+            (
+                Api::Compute,
+                "/v2.1/os-keypairs/c",
+                Method::DELETE,
+                202,
+                "2.1",
+            ),
+        ];
+        for (api, path, method, status, microversion) in &calls {
             m.observe(Observation {
-                api,
+                api: *api,
                 path,
                 method,
-                status,
-                microversion: mv,
+                status: *status,
+                microversion,
                 seconds: 0.5,
                 token_issued: false,
                 fault: None,
-            })
-        };
-        seen(Api::Identity, "/v3/auth/tokens", &Method::POST, 201, "");
-        seen(
-            Api::Compute,
-            "/v2.1/os-keypairs/b",
-            &Method::GET,
-            404,
-            "2.1",
-        );
-        seen(
-            Api::Compute,
-            "/v2.1/os-keypairs/a",
-            &Method::GET,
-            200,
-            "2.92",
-        );
-        seen(
-            Api::Compute,
-            "/v2.1/os-keypairs/a",
-            &Method::GET,
-            200,
-            "2.92",
-        );
-        seen(Api::Compute, "/v2.1/os-keypairs", &Method::GET, 200, "2.1");
-        seen(
-            Api::Compute,
-            "/v2.1/os-keypairs/c",
-            &Method::DELETE,
-            202,
-            "2.1",
-        );
+            });
+        }
         let text = m.render(&[]);
         let series: Vec<&str> = text
             .lines()
