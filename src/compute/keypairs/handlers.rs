@@ -166,7 +166,7 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     };
-    Ok(Reply::json(
+    Ok(Reply::serialize(
         view::create_status(f),
         &view::create(f, &keypair, private_key.as_deref()),
     ))

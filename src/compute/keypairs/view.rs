@@ -18,20 +18,40 @@ fn kind_name(kind: KeyKind) -> &'static str {
     }
 }
 
-/// `{"keypair": {...}}` for a create; `private_key` only for a generated key.
-pub fn create(f: KeypairFeatures, kp: &Keypair, private_key: Option<&str>) -> Value {
-    let mut m = Map::new();
-    if let Some(pk) = private_key {
-        m.insert("private_key".into(), json!(pk));
+/// `{"keypair": {...}}` for a create (serialized straight from the key pair, in Nova's order).
+#[derive(Serialize)]
+pub struct CreateBody<'a> {
+    keypair: CreateEntry<'a>,
+}
+
+#[derive(Serialize)]
+struct CreateEntry<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    private_key: Option<&'a str>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    name: &'a str,
+    public_key: &'a str,
+    fingerprint: &'a str,
+    user_id: &'a str,
+}
+
+/// The create body; `private_key` only for a generated key.
+pub fn create<'a>(
+    f: KeypairFeatures,
+    kp: &'a Keypair,
+    private_key: Option<&'a str>,
+) -> CreateBody<'a> {
+    CreateBody {
+        keypair: CreateEntry {
+            private_key,
+            kind: f.key_type.then(|| kind_name(kp.kind)),
+            name: &kp.name,
+            public_key: &kp.public_key,
+            fingerprint: &kp.fingerprint,
+            user_id: &kp.user_id,
+        },
     }
-    if f.key_type {
-        m.insert("type".into(), json!(kind_name(kp.kind)));
-    }
-    m.insert("name".into(), json!(kp.name));
-    m.insert("public_key".into(), json!(kp.public_key));
-    m.insert("fingerprint".into(), json!(kp.fingerprint));
-    m.insert("user_id".into(), json!(kp.user_id));
-    json!({ "keypair": m })
 }
 
 /// `{"keypair": {...}}` for a show.
