@@ -3,6 +3,10 @@
 //! The request context both APIs act on, whichever way it was established (a Keystone token,
 //! or the `noauth` headers).
 
+/// The Keystone token header both APIs read.
+pub static X_AUTH_TOKEN: actix_web::http::header::HeaderName =
+    actix_web::http::header::HeaderName::from_static("x-auth-token");
+
 /// Who the API middleware found a compute request to be from (request extension), so the
 /// compute dispatcher does not check the same token a second time.
 #[derive(Debug, Clone)]

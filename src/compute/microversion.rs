@@ -36,22 +36,33 @@ impl Microversion {
     }
 }
 
+/// `OpenStack-API-Version: compute 2.x` (request and answer).
+pub static API_VERSION_HEADER: HeaderName = HeaderName::from_static("openstack-api-version");
+/// The legacy `X-OpenStack-Nova-API-Version: 2.x`.
+pub static NOVA_VERSION_HEADER: HeaderName =
+    HeaderName::from_static("x-openstack-nova-api-version");
+
 impl Microversion {
+    /// Every supported version, in order (MIN..=MAX).
+    pub fn supported() -> impl Iterator<Item = Microversion> {
+        (Microversion::MIN.minor..=Microversion::MAX.minor)
+            .map(|minor| Microversion::new(Microversion::MIN.major, minor))
+    }
+
+    /// Where a supported version stands in `supported()`, for tables made once per version.
+    pub fn supported_index(self) -> Option<usize> {
+        (Microversion::MIN..=Microversion::MAX)
+            .contains(&self)
+            .then(|| (self.minor - Microversion::MIN.minor) as usize)
+    }
+
     /// The version as written (`2.93`), without formatting it for the supported ones.
     pub fn label(self) -> std::borrow::Cow<'static, str> {
-        static SUPPORTED: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-            (Microversion::MIN.minor..=Microversion::MAX.minor)
-                .map(|minor| Microversion::new(Microversion::MIN.major, minor).to_string())
-                .collect()
-        });
-        if self.major == Microversion::MIN.major
-            && (Microversion::MIN.minor..=Microversion::MAX.minor).contains(&self.minor)
-        {
-            SUPPORTED[(self.minor - Microversion::MIN.minor) as usize]
-                .as_str()
-                .into()
-        } else {
-            self.to_string().into()
+        static SUPPORTED: std::sync::LazyLock<Vec<String>> =
+            std::sync::LazyLock::new(|| Microversion::supported().map(|v| v.to_string()).collect());
+        match self.supported_index() {
+            Some(i) => SUPPORTED[i].as_str().into(),
+            None => self.to_string().into(),
         }
     }
 }
@@ -73,10 +84,8 @@ pub enum VersionError {
 
 /// The version string the client asked for, if any (microversion_parse semantics).
 fn requested(headers: &HeaderMap) -> Option<String> {
-    static API_VERSION: HeaderName = HeaderName::from_static("openstack-api-version");
-    static NOVA_VERSION: HeaderName = HeaderName::from_static("x-openstack-nova-api-version");
     let mut found = None;
-    for value in headers.get_all(&API_VERSION) {
+    for value in headers.get_all(&API_VERSION_HEADER) {
         let Ok(value) = value.to_str() else { continue };
         for item in value.split(',') {
             let mut parts = item.split_whitespace();
@@ -93,7 +102,7 @@ fn requested(headers: &HeaderMap) -> Option<String> {
     }
     // The last non-empty item of all the legacy header's values joined by commas.
     let legacy: Vec<&str> = headers
-        .get_all(&NOVA_VERSION)
+        .get_all(&NOVA_VERSION_HEADER)
         .filter_map(|v| v.to_str().ok())
         .collect();
     legacy
@@ -172,6 +181,25 @@ pub fn assert_contiguous<T>(table: &[(VersionRange, T)]) {
 mod tests {
     use super::*;
     use actix_web::http::header::{HeaderName, HeaderValue};
+
+    #[test]
+    fn supported_versions_index_their_tables() {
+        let all: Vec<Microversion> = Microversion::supported().collect();
+        assert_eq!(all.first(), Some(&Microversion::MIN));
+        assert_eq!(all.last(), Some(&Microversion::MAX));
+        for (i, v) in all.iter().enumerate() {
+            assert_eq!(v.supported_index(), Some(i));
+            assert_eq!(v.label(), v.to_string());
+        }
+        for outside in [
+            Microversion::new(2, 0),
+            Microversion::new(2, 105),
+            Microversion::new(3, 1),
+        ] {
+            assert_eq!(outside.supported_index(), None);
+            assert_eq!(outside.label(), outside.to_string());
+        }
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -26,7 +26,9 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use fault::{Fault, WebobError};
 use futures_util::StreamExt;
-use microversion::{negotiate, Microversion, VersionError};
+use microversion::{
+    negotiate, Microversion, VersionError, API_VERSION_HEADER, NOVA_VERSION_HEADER,
+};
 use request::{content_type_ok, parse_body, ComputeRequest};
 use serde_json::Value;
 use std::sync::Arc;
@@ -194,12 +196,8 @@ fn header(req: &HttpRequest, name: impl AsHeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-static X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
 static X_OPENSTACK_REQUEST_ID: HeaderName = HeaderName::from_static("x-openstack-request-id");
 static X_COMPUTE_REQUEST_ID: HeaderName = HeaderName::from_static("x-compute-request-id");
-static OPENSTACK_API_VERSION: HeaderName = HeaderName::from_static("openstack-api-version");
-static X_OPENSTACK_NOVA_API_VERSION: HeaderName =
-    HeaderName::from_static("x-openstack-nova-api-version");
 
 fn stamp_request_id(resp: &mut HttpResponse, rid: &str) {
     if let Ok(v) = HeaderValue::from_str(rid) {
@@ -223,20 +221,17 @@ fn stamp_version(resp: &mut HttpResponse, version: Microversion) {
     // version echoed in a 406 is rendered on the spot.
     static SUPPORTED: std::sync::LazyLock<Vec<(HeaderValue, HeaderValue)>> =
         std::sync::LazyLock::new(|| {
-            (Microversion::MIN.minor..=Microversion::MAX.minor)
-                .map(|minor| version_header_values(Microversion::new(2, minor)))
+            Microversion::supported()
+                .map(version_header_values)
                 .collect()
         });
-    let (api_version, nova_version) = if version.major == Microversion::MIN.major
-        && (Microversion::MIN.minor..=Microversion::MAX.minor).contains(&version.minor)
-    {
-        SUPPORTED[(version.minor - Microversion::MIN.minor) as usize].clone()
-    } else {
-        version_header_values(version)
+    let (api_version, nova_version) = match version.supported_index() {
+        Some(i) => SUPPORTED[i].clone(),
+        None => version_header_values(version),
     };
     let h = resp.headers_mut();
-    h.insert(OPENSTACK_API_VERSION.clone(), api_version);
-    h.insert(X_OPENSTACK_NOVA_API_VERSION.clone(), nova_version);
+    h.insert(API_VERSION_HEADER.clone(), api_version);
+    h.insert(NOVA_VERSION_HEADER.clone(), nova_version);
     h.append(
         actix_web::http::header::VARY,
         HeaderValue::from_static("OpenStack-API-Version"),
@@ -286,7 +281,7 @@ fn authenticate(state: &AppState, req: &HttpRequest) -> Option<Arc<AuthContext>>
             noauth_context(|name| header(req, name).map(str::to_string)).map(Arc::new)
         }
         AuthMode::Keystone => {
-            header(req, &X_AUTH_TOKEN).and_then(|t| state.identity.authenticate(t))
+            header(req, &crate::auth::X_AUTH_TOKEN).and_then(|t| state.identity.authenticate(t))
         }
     }
 }

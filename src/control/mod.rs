@@ -35,8 +35,6 @@ use std::time::Instant;
 
 pub const CONTROL_TOKEN_HEADER: &str = "x-novakeys-control-token";
 pub const FAULT_HEADER: &str = "x-novakeys-fault";
-static X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
-static NOVA_VERSION_HEADER: HeaderName = HeaderName::from_static("x-openstack-nova-api-version");
 pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// Which API a request is for.
@@ -629,7 +627,7 @@ pub async fn observe(
         }
         _ => req
             .headers()
-            .get(&X_AUTH_TOKEN)
+            .get(&crate::auth::X_AUTH_TOKEN)
             .and_then(|v| v.to_str().ok())
             .filter(|t| !t.is_empty())
             .and_then(|t| state.identity.authenticate(t)),
@@ -688,7 +686,10 @@ pub async fn observe(
         .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
     let status = head.status().as_u16();
     // The version the answer carries, else (an error before negotiation) the one asked for.
-    let mv = match head.headers().get(&NOVA_VERSION_HEADER) {
+    let mv = match head
+        .headers()
+        .get(&crate::compute::microversion::NOVA_VERSION_HEADER)
+    {
         Some(v) => v.to_str().ok().map(str::to_string),
         None => request_microversion(api, &path, http_req.headers()),
     };
