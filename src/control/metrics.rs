@@ -220,14 +220,8 @@ const WORDS: &[&str] = &[
     "OS-TRUST",
 ];
 
-/// The route label of a path below the API's mount: `/v2.1/os-keypairs/{id}`.
-pub fn route_label(path: &str) -> String {
-    let mut out = String::new();
-    write_route_label(path, &mut out);
-    out
-}
-
-/// `route_label` into `out` (cleared first).
+/// The route label of a path below the API's mount (`/v2.1/os-keypairs/{id}`), written into
+/// `out` (cleared first; the caller reuses it).
 fn write_route_label(path: &str, out: &mut String) {
     out.clear();
     if path == "/" || path.is_empty() {
@@ -247,6 +241,12 @@ fn write_route_label(path: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn route_label(path: &str) -> String {
+        let mut out = String::new();
+        write_route_label(path, &mut out);
+        out
+    }
 
     #[test]
     fn labels_and_text() {

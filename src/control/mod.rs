@@ -734,10 +734,11 @@ fn request_microversion(
     path: &str,
     headers: &actix_web::http::header::HeaderMap,
 ) -> Option<String> {
-    (api == Api::Compute && path.starts_with("/v2.1"))
-        .then(|| crate::compute::microversion::negotiate(headers).ok())
-        .flatten()
-        .map(|v| v.to_string())
+    if api != Api::Compute || !path.starts_with("/v2.1") {
+        return None;
+    }
+    let version = crate::compute::microversion::negotiate(headers).ok()?;
+    Some(version.to_string())
 }
 
 #[cfg(test)]
