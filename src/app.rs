@@ -62,6 +62,8 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let store = Store::open(&config.db, config.durability)
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
+        let shared = config.keypair_scope == crate::config::KeypairScope::Project;
+        store.write(|c| crate::store::keypairs::index_by_project(c, shared))?;
         // Nothing stored before this start (not even key pairs from `novakeys seed`): then the
         // state right after the fixtures is the reset baseline as it stands.
         let fresh = store.read(|c| {

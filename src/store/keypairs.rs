@@ -141,6 +141,29 @@ pub fn count(conn: &Connection, owner: &Owner) -> Result<i64, StoreError> {
         .query_row([owner.value()], |r| r.get(0))?)
 }
 
+/// Name of the index that project lookups (`Owner::Project`) need.
+const PROJECT_INDEX: &str = "key_pairs_project";
+
+/// Creates or drops the index for lookups by project, so it exists exactly when `wanted` (key
+/// pairs shared per project). Without it such lookups scan the table; with it every insert
+/// also writes a second index entry — at random places, so a commit writes about a third more
+/// pages — which only pays off when the lookups happen.
+pub fn index_by_project(conn: &Connection, wanted: bool) -> Result<(), StoreError> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1)",
+        [PROJECT_INDEX],
+        |r| r.get(0),
+    )?;
+    match (wanted, exists) {
+        (true, false) => conn.execute_batch(&format!(
+            "CREATE INDEX {PROJECT_INDEX} ON key_pairs (project_id, name)"
+        ))?,
+        (false, true) => conn.execute_batch(&format!("DROP INDEX {PROJECT_INDEX}"))?,
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Whether there are no key pairs at all.
 pub fn is_empty(conn: &Connection) -> Result<bool, StoreError> {
     let any: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM key_pairs)", [], |r| r.get(0))?;
@@ -340,9 +363,35 @@ mod tests {
         );
     }
 
+    /// Lookups by project use the index once it is made; dropped again, they still work.
+    #[test]
+    fn the_project_index_follows_the_scope() {
+        let conn = db();
+        let plan = |conn: &Connection| -> String {
+            conn.query_row(
+                "EXPLAIN QUERY PLAN SELECT id FROM key_pairs WHERE project_id = 'p' AND name = 'k'",
+                [],
+                |r| r.get::<_, String>(3),
+            )
+            .unwrap()
+        };
+        assert!(!plan(&conn).contains(PROJECT_INDEX), "{}", plan(&conn));
+        index_by_project(&conn, true).unwrap();
+        index_by_project(&conn, true).unwrap();
+        assert!(plan(&conn).contains(PROJECT_INDEX), "{}", plan(&conn));
+        create(&conn, &new("a", "k"), &user("a"), None).unwrap();
+        let owner = Owner::Project("p-a".into());
+        assert_eq!(get(&conn, &owner, "k").unwrap().unwrap().user_id, "a");
+        index_by_project(&conn, false).unwrap();
+        index_by_project(&conn, false).unwrap();
+        assert!(!plan(&conn).contains(PROJECT_INDEX), "{}", plan(&conn));
+        assert_eq!(get(&conn, &owner, "k").unwrap().unwrap().user_id, "a");
+    }
+
     #[test]
     fn project_scope_shares_names_and_quota() {
         let conn = db();
+        index_by_project(&conn, true).unwrap();
         let proj = Owner::Project("p-shared".into());
         let mut a = new("a", "k");
         a.project_id = "p-shared".into();

@@ -83,6 +83,9 @@ const STEPS: &[&str] = &[
         public_pem  TEXT NOT NULL,
         created_at  TEXT NOT NULL
     );",
+    // 3: the key pairs' project index is made only while they are shared per project
+    // (`keypairs::index_by_project`): otherwise every insert paid for an unused second index.
+    "DROP INDEX key_pairs_project;",
 ];
 
 /// The schema version this binary writes.

@@ -465,6 +465,18 @@ fn file_server(dir: &tempfile::TempDir, extra: &[&str]) -> (Proc, String) {
     (start(&args, &[]), db)
 }
 
+/// Whether the database keeps the index that lookups by project need.
+fn has_project_index(db: &str) -> bool {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql LIKE '%(project_id, name)%'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap()
+        == 1
+}
+
 /// Runs `n` requests at once (threads released together) and returns their statuses.
 fn at_once(
     n: usize,
@@ -1057,9 +1069,13 @@ fn simultaneous_creates_never_overshoot_the_quota_or_share_a_project_name() {
     }
     drop(proc);
 
+    // Per-user key pairs keep no index by project (every insert would pay for it).
+    assert!(!has_project_index(&db));
+
     // keypair_scope = project: 30 members of one project race for one name; one wins.
     let dir = tempfile::tempdir().unwrap();
-    let (proc, _) = file_server(&dir, &["--keypair-scope", "project"]);
+    let (proc, db) = file_server(&dir, &["--keypair-scope", "project"]);
+    assert!(has_project_index(&db));
     let addr = proc.compute;
     let results = at_once(30, move |i| {
         let token = format!("member{i}:shared");
