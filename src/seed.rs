@@ -7,7 +7,7 @@
 //! size is the real one.
 
 use crate::keys::{self, KeyKind};
-use crate::store::keypairs::TIME_FORMAT;
+use crate::store::keypairs::{self, TIME_FORMAT};
 use crate::store::{Durability, Store, StoreError};
 use std::time::{Duration, Instant};
 
@@ -52,6 +52,9 @@ pub fn seed(db: &str, plan: &SeedPlan) -> Result<SeedReport, StoreError> {
     let mut done = 0u64;
     store.write(|conn| {
         conn.pragma_update(None, "synchronous", "OFF")?;
+        // Per-user key pairs need no project index (a server started with
+        // `keypair_scope = project` makes it again).
+        keypairs::index_by_project(conn, false)?;
         while done < total {
             let tx = conn.transaction()?;
             {
@@ -134,5 +137,16 @@ mod tests {
             ..plan
         };
         assert_eq!(seed(db, &more).unwrap().total_keypairs, 72);
+        // Bulk loads skip the project index (per-user key pairs never use it).
+        let indexed: i64 = store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql LIKE '%project_id%'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(indexed, 0);
     }
 }

@@ -375,6 +375,9 @@ mod tests {
             )
             .unwrap()
         };
+        // The schema's first step made it.
+        assert!(plan(&conn).contains(PROJECT_INDEX), "{}", plan(&conn));
+        index_by_project(&conn, false).unwrap();
         assert!(!plan(&conn).contains(PROJECT_INDEX), "{}", plan(&conn));
         index_by_project(&conn, true).unwrap();
         index_by_project(&conn, true).unwrap();

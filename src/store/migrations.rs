@@ -6,7 +6,9 @@ use rusqlite::Connection;
 
 /// Every schema step, in order. Append only.
 const STEPS: &[&str] = &[
-    // 1: key pairs. `id` is global and never reused (Nova shows it as an integer id).
+    // 1: key pairs. `id` is global and never reused (Nova shows it as an integer id). The
+    // project index is dropped and made again to match the key pair scope at every start
+    // (`keypairs::index_by_project`).
     "CREATE TABLE key_pairs (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,
         user_id     TEXT NOT NULL,
@@ -83,9 +85,6 @@ const STEPS: &[&str] = &[
         public_pem  TEXT NOT NULL,
         created_at  TEXT NOT NULL
     );",
-    // 3: the key pairs' project index is made only while they are shared per project
-    // (`keypairs::index_by_project`): otherwise every insert paid for an unused second index.
-    "DROP INDEX key_pairs_project;",
 ];
 
 /// The schema version this binary writes.
