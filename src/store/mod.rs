@@ -275,8 +275,7 @@ fn write_in_batches(
         .spawn(move || {
             while let Ok(first) = queued.recv() {
                 // Taken one at a time: a job queued by the time the one before it has run
-                // shares this batch's commit instead of waiting for the next one (with `full`
-                // durability a commit's fsync is as long as the batch's inserts).
+                // shares this batch's commit instead of waiting for the next one.
                 let batch = std::iter::once(first)
                     .chain(std::iter::from_fn(|| queued.try_recv().ok()))
                     .take(MAX_BATCH);
