@@ -286,8 +286,12 @@ fn write_in_batches(
                     return;
                 };
                 let conn = lock(&inner.writer);
-                run_batch(&conn, batch);
+                let committed = run_batch(&conn, batch);
+                // Before anyone hears back: a caller that reads after its write is answered
+                // must not be served a result (or a cached body) from before it.
                 inner.generation.fetch_add(1, Ordering::Release);
+                drop(conn);
+                committed.answer();
             }
         })
         .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
@@ -301,13 +305,33 @@ fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// One transaction for all `jobs`, each in a savepoint; then every job learns the outcome.
-fn run_batch(conn: &Connection, jobs: impl Iterator<Item = Job>) {
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
-        for job in jobs {
-            job(None).1(Err(&e));
+/// A batch after its commit (or its failure), each job's answer still to be given.
+struct Committed {
+    /// Each job's completion, with its own failure if it had one.
+    jobs: Vec<(Completion, Option<StoreError>)>,
+    commit: Result<(), StoreError>,
+}
+
+impl Committed {
+    fn answer(self) {
+        for (complete, failed) in self.jobs {
+            match (&self.commit, failed) {
+                (Ok(()), None) => complete(Ok(())),
+                (Ok(()), Some(e)) => complete(Err(&e)),
+                (Err(e), _) => complete(Err(e)),
+            }
         }
-        return;
+    }
+}
+
+/// One transaction for all `jobs`, each in a savepoint.
+fn run_batch(conn: &Connection, jobs: impl Iterator<Item = Job>) -> Committed {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
+        let jobs = jobs.map(|job| (job(None).1, None)).collect();
+        return Committed {
+            jobs,
+            commit: Err(e),
+        };
     }
     let mut completions = Vec::new();
     for job in jobs {
@@ -327,16 +351,13 @@ fn run_batch(conn: &Connection, jobs: impl Iterator<Item = Job>) {
         }
         completions.push((complete, failed));
     }
-    let committed = exec(conn, "COMMIT");
-    if committed.is_err() {
+    let commit = exec(conn, "COMMIT");
+    if commit.is_err() {
         let _ = exec(conn, "ROLLBACK");
     }
-    for (complete, failed) in completions {
-        match (&committed, failed) {
-            (Ok(()), None) => complete(Ok(())),
-            (Ok(()), Some(e)) => complete(Err(&e)),
-            (Err(e), _) => complete(Err(e)),
-        }
+    Committed {
+        jobs: completions,
+        commit,
     }
 }
 
@@ -448,6 +469,28 @@ mod tests {
         assert_eq!(first.join().unwrap().unwrap(), 1);
         assert_eq!(second.join().unwrap().unwrap(), 1);
         assert_eq!(store.generation(), before + 1, "one batch, one commit");
+    }
+
+    /// By the time a grouped write is answered, the generation has moved: a read made after
+    /// the answer never takes a cached result from before the write as current.
+    #[test]
+    fn the_generation_moves_before_a_write_is_answered() {
+        let store = Store::open(":memory:", Durability::Normal).unwrap();
+        let writers: Vec<_> = (0..4)
+            .map(|_| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..500 {
+                        let before = store.generation();
+                        store.write_grouped(|_| Ok(())).unwrap();
+                        assert!(store.generation() > before);
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
     }
 
     /// A write that panics is reported as an error; the writer thread and the others go on.
