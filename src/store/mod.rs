@@ -434,13 +434,19 @@ mod tests {
         assert_eq!(keys, expected);
     }
 
-    /// A write queued while a batch runs joins that batch: one commit for both.
-    #[test]
-    fn a_write_queued_during_a_batch_shares_its_commit() {
+    /// An in-memory store with a table `t (k INTEGER PRIMARY KEY)`.
+    fn store_with_table_t() -> Store {
         let store = Store::open(":memory:", Durability::Normal).unwrap();
         store
             .write(|c| Ok(c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")?))
             .unwrap();
+        store
+    }
+
+    /// A write queued while a batch runs joins that batch: one commit for both.
+    #[test]
+    fn a_write_queued_during_a_batch_shares_its_commit() {
+        let store = store_with_table_t();
         let before = store.generation();
         let (started, running) = std::sync::mpsc::channel();
         let (go, proceed) = std::sync::mpsc::channel::<()>();
@@ -496,10 +502,7 @@ mod tests {
     /// A write that panics is reported as an error; the writer thread and the others go on.
     #[test]
     fn a_panicking_grouped_write_fails_alone() {
-        let store = Store::open(":memory:", Durability::Normal).unwrap();
-        store
-            .write(|c| Ok(c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")?))
-            .unwrap();
+        let store = store_with_table_t();
         let boom = store.write_grouped(|c| -> Result<(), StoreError> {
             c.execute("INSERT INTO t (k) VALUES (1)", [])?;
             panic!("boom")
