@@ -43,7 +43,7 @@ pub enum AuthMode {
 /// token `user[:project]`; project defaults to the user; roles default to
 /// `admin,member,reader` for the user `admin`, else `member,reader`.
 pub fn noauth_context(header: impl Fn(&str) -> Option<String>) -> Option<AuthContext> {
-    let token = header("x-auth-token").filter(|t| !t.is_empty());
+    let token = header(X_AUTH_TOKEN.as_str()).filter(|t| !t.is_empty());
     let (token_user, token_project) = match token.as_deref() {
         Some(t) => match t.split_once(':') {
             Some((u, p)) => (Some(u.to_string()), Some(p.to_string())),

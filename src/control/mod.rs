@@ -19,6 +19,7 @@ pub mod state;
 
 use crate::app::AppState;
 use crate::auth::{noauth_context, AuthMode};
+use crate::compute::microversion::{API_VERSION_HEADER, NOVA_VERSION_HEADER};
 use crate::compute::MAX_BODY;
 use crate::config::Config;
 use crate::identity::fixtures::Fixtures;
@@ -598,8 +599,12 @@ fn injected(
     if api == Api::Compute {
         stamp(&mut resp, "x-compute-request-id", &rid);
         if let Some(v) = &facts.microversion {
-            stamp(&mut resp, "openstack-api-version", &format!("compute {v}"));
-            stamp(&mut resp, "x-openstack-nova-api-version", v);
+            stamp(
+                &mut resp,
+                API_VERSION_HEADER.as_str(),
+                &format!("compute {v}"),
+            );
+            stamp(&mut resp, NOVA_VERSION_HEADER.as_str(), v);
         }
     }
     stamp(&mut resp, FAULT_HEADER, &fired.id);

@@ -627,7 +627,7 @@ async fn dispatch(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>
             .into_owned()
             .collect(),
         base: base.clone(),
-        auth_token: header("x-auth-token").filter(|t| !t.is_empty()),
+        auth_token: header(crate::auth::X_AUTH_TOKEN.as_str()).filter(|t| !t.is_empty()),
         subject_token: header("x-subject-token").filter(|t| !t.is_empty()),
         content_type: header("content-type"),
         catalog_identity_url: format!("{}/v3/", public_identity_base(&state, &req)),
