@@ -106,7 +106,8 @@ fn main() {
 
 /// glibc gives every thread that allocates its own arena (up to 8 per core) and keeps what
 /// they free: after a benchmark's bursts RSS sat at 67 MB, with two arenas at 52 MB, same
-/// throughput (`bench/README.md`).
+/// throughput (`bench/README.md`). Rust's allocations now go to mimalloc, but SQLite's page
+/// caches (one per connection, each used from several threads) still come from glibc.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator tuning value; called before any thread starts.
