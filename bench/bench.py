@@ -288,8 +288,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--scale", action="store_true")
-    ap.add_argument("--duration", type=float, default=None)
-    ap.add_argument("--mixed", type=float, default=None, help="seconds of mixed load (RSS)")
+    ap.add_argument("--duration", type=int, default=None, help="seconds per row (wrk takes whole seconds)")
+    ap.add_argument("--mixed", type=int, default=None, help="seconds of mixed load (RSS)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     a = ap.parse_args()
 
