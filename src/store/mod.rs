@@ -500,6 +500,15 @@ mod tests {
             .unwrap()
     }
 
+    /// The table is still empty, and the next grouped write commits.
+    fn nothing_written_and_the_writer_goes_on(store: &Store) {
+        assert_eq!(keys_in_t(store), Vec::<i64>::new());
+        store
+            .write_grouped(|c| Ok(c.execute("INSERT INTO t (k) VALUES (3)", [])?))
+            .unwrap();
+        assert_eq!(keys_in_t(store), [3]);
+    }
+
     /// A write that fails after changing rows breaks the rule of `write_grouped`: its change
     /// cannot be taken back alone, so nothing of its batch is committed, and each write in it
     /// hears so.
@@ -516,11 +525,7 @@ mod tests {
         );
         assert!(matches!(first, Err(StoreError::Io(_))), "{first:?}");
         assert!(matches!(second, Err(StoreError::Duplicate)), "{second:?}");
-        assert_eq!(keys_in_t(&store), Vec::<i64>::new());
-        store
-            .write_grouped(|c| Ok(c.execute("INSERT INTO t (k) VALUES (3)", [])?))
-            .unwrap();
-        assert_eq!(keys_in_t(&store), [3]);
+        nothing_written_and_the_writer_goes_on(&store);
     }
 
     /// If the batch's transaction ends under it (SQLite rolls back by itself on a full disk or
@@ -535,11 +540,7 @@ mod tests {
         );
         assert!(matches!(first, Err(StoreError::Io(_))), "{first:?}");
         assert!(matches!(second, Err(StoreError::Io(_))), "{second:?}");
-        assert_eq!(keys_in_t(&store), Vec::<i64>::new());
-        store
-            .write_grouped(|c| Ok(c.execute("INSERT INTO t (k) VALUES (3)", [])?))
-            .unwrap();
-        assert_eq!(keys_in_t(&store), [3]);
+        nothing_written_and_the_writer_goes_on(&store);
     }
 
     /// An in-memory store with a table `t (k INTEGER PRIMARY KEY)`.
