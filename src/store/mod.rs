@@ -442,13 +442,7 @@ mod tests {
                 Err(e) => panic!("writer {i}: {e}"),
             }
         }
-        let keys: Vec<i64> = store
-            .read(|c| {
-                let mut s = c.prepare("SELECT k FROM t ORDER BY k")?;
-                let keys = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-                Ok(keys)
-            })
-            .unwrap();
+        let keys = keys_in_t(&store);
         let mut expected: Vec<i64> = (0..64).filter(|i| i % 4 != 3 && i % 5 != 4).collect();
         expected.push(1000);
         assert_eq!(keys, expected);
