@@ -28,7 +28,14 @@ fn bench_script_smoke_run_completes() {
         .expect("bash runs");
     assert!(status.success(), "bench/run.sh --smoke failed: {status}");
     let report = std::fs::read_to_string(out.path().join("latest.md")).unwrap();
-    for row in ["| show |", "| list100 |", "| import |", "| token_issue |"] {
+    for row in [
+        "| show |",
+        "| list100 |",
+        "| import |",
+        "| import_full |",
+        "| token_issue |",
+        "| disk: ",
+    ] {
         assert!(report.contains(row), "{row} missing from:\n{report}");
     }
 }
