@@ -10,6 +10,7 @@ pub mod error;
 pub mod identity;
 pub mod keypairs;
 pub mod migrations;
+pub mod wal;
 
 pub use error::StoreError;
 
@@ -103,6 +104,15 @@ impl Store {
         writer.pragma_update(None, "wal_autocheckpoint", BACKSTOP_CHECKPOINT_PAGES)?;
         let checkpointer = Connection::open(file)?;
         configure(&checkpointer, durability, false)?;
+        // Only commits that are fsynced pay for growing the file (see `wal`).
+        let ahead = match durability {
+            Durability::Full => Some(wal::WalAhead::new(
+                file,
+                &checkpointer,
+                BACKSTOP_CHECKPOINT_PAGES,
+            )?),
+            Durability::Normal => None,
+        };
         let (jobs, queued) = std::sync::mpsc::channel();
         let store = Store {
             inner: Arc::new(Inner {
@@ -115,7 +125,7 @@ impl Store {
             }),
         };
         write_in_batches(Arc::downgrade(&store.inner), queued)?;
-        checkpoint_in_background(Arc::downgrade(&store.inner), checkpointer);
+        checkpoint_in_background(Arc::downgrade(&store.inner), checkpointer, ahead);
         Ok(store)
     }
 
@@ -231,8 +241,13 @@ impl Store {
 /// Copies committed WAL frames into the database file from a thread of its own. SQLite's
 /// automatic checkpoint runs inside whichever commit crosses 1000 WAL pages and fsyncs there:
 /// under a stream of imports that request stalled for up to half a second (p99 460 ms). A
-/// PASSIVE checkpoint never blocks the writer or the readers. The thread ends with the store.
-fn checkpoint_in_background(store: std::sync::Weak<Inner>, conn: Connection) {
+/// PASSIVE checkpoint never blocks the writer or the readers. With `ahead`, it then keeps the
+/// WAL file written ahead of the writer (see `wal`). The thread ends with the store.
+fn checkpoint_in_background(
+    store: std::sync::Weak<Inner>,
+    conn: Connection,
+    mut ahead: Option<wal::WalAhead>,
+) {
     let spawned = std::thread::Builder::new()
         .name("novakeys-checkpoint".into())
         .spawn(move || {
@@ -242,11 +257,26 @@ fn checkpoint_in_background(store: std::sync::Weak<Inner>, conn: Connection) {
                 let Some(inner) = store.upgrade() else { return };
                 let now = inner.generation.load(Ordering::Acquire);
                 drop(inner);
-                if now != seen {
-                    seen = now;
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                    {
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+                // (busy, frames in the WAL, frames checkpointed)
+                let frames = match conn
+                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+                {
+                    Ok(frames) => frames,
+                    Err(e) => {
                         log::warn!("background checkpoint: {e}");
+                        continue;
+                    }
+                };
+                if let Some(wal) = &ahead {
+                    let Some(inner) = store.upgrade() else { return };
+                    if let Err(e) = wal.keep_ahead(frames, &inner.writer) {
+                        // Commits still work, they only append again.
+                        log::warn!("writing the WAL ahead stopped: {e}");
+                        ahead = None;
                     }
                 }
             }
@@ -602,5 +632,44 @@ mod tests {
             "a grouped write moves the generation"
         );
         assert_eq!(keys_in_t(&store), [2]);
+    }
+
+    fn wal_len(dir: &tempfile::TempDir) -> u64 {
+        std::fs::metadata(dir.path().join("s.db-wal")).map_or(0, |m| m.len())
+    }
+
+    /// With `full`, the checkpoint thread writes the WAL ahead of the writer once something was
+    /// written (see `wal`); with `normal` it leaves the file as SQLite grows it.
+    #[test]
+    fn the_wal_is_written_ahead_only_when_commits_are_fsynced() {
+        for (durability, ahead) in [(Durability::Full, true), (Durability::Normal, false)] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("s.db");
+            let store = Store::open(path.to_str().unwrap(), durability).unwrap();
+            store
+                .write_grouped(|c| Ok(c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")?))
+                .unwrap();
+            let written = wal_len(&dir);
+            assert!(written < 1 << 20, "{written}");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            let mut polls = 0;
+            // Five checkpoint passes are enough to see nothing happen with `normal`.
+            while (wal_len(&dir) < 1 << 20 && std::time::Instant::now() < deadline)
+                && (ahead || polls < 5)
+            {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                polls += 1;
+            }
+            assert_eq!(
+                wal_len(&dir) >= 1 << 20,
+                ahead,
+                "{durability:?}: {}",
+                wal_len(&dir)
+            );
+            store
+                .write_grouped(|c| Ok(c.execute("INSERT INTO t (k) VALUES (1)", [])?))
+                .unwrap();
+            assert_eq!(keys_in_t(&store), [1]);
+        }
     }
 }

@@ -221,7 +221,14 @@ const CRASH_CLIENTS: usize = 6;
 
 /// One round: clients import (and sometimes delete) concurrently until the server is killed
 /// with SIGKILL after a random number of acknowledged writes.
-fn crash_round(db: &str, durability: &str, round: usize, ledger: &Arc<Mutex<Ledger>>) {
+/// Also waits for `kill_when(db)` before the kill.
+fn crash_round(
+    db: &str,
+    durability: &str,
+    round: usize,
+    ledger: &Arc<Mutex<Ledger>>,
+    kill_when: fn(&str) -> bool,
+) {
     let proc = start(
         &[
             "--db",
@@ -303,7 +310,7 @@ fn crash_round(db: &str, durability: &str, round: usize, ledger: &Arc<Mutex<Ledg
         })
         .collect();
     wait_for("acknowledged writes", Duration::from_secs(60), || {
-        acks.load(Ordering::SeqCst) >= target
+        acks.load(Ordering::SeqCst) >= target && kill_when(db)
     });
     killed.store(true, Ordering::SeqCst);
     proc.child.kill().expect("SIGKILL");
@@ -378,13 +385,13 @@ fn check_db(db: &str, ledger: &Ledger) {
 }
 
 /// Runs `rounds` kill -9 rounds on one database; returns (acknowledged creates, deletes).
-fn crash_rounds(rounds: usize, durability: &str) -> (usize, usize) {
+fn crash_rounds(rounds: usize, durability: &str, kill_when: fn(&str) -> bool) -> (usize, usize) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db");
     let db = db.to_str().unwrap();
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     for round in 0..rounds {
-        crash_round(db, durability, round, &ledger);
+        crash_round(db, durability, round, &ledger, kill_when);
         check_db(db, &ledger.lock().unwrap());
     }
     // After the last crash the server comes back on the same database and serves every
@@ -393,25 +400,34 @@ fn crash_rounds(rounds: usize, durability: &str) -> (usize, usize) {
     let l = ledger.lock().unwrap();
     for t in 0..CRASH_CLIENTS {
         let user = format!("crash-{t}");
-        let (status, body) = http(
-            proc.compute,
-            "GET",
-            "/v2.1/os-keypairs",
-            &[
-                ("X-Auth-Token", &user),
-                ("OpenStack-API-Version", "compute 2.35"),
-            ],
-            "",
-        )
-        .unwrap();
-        assert_eq!(status, 200, "{body}");
-        let listed: BTreeSet<String> = serde_json::from_str::<serde_json::Value>(&body).unwrap()
-            ["keypairs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| format!("{user}/{}", k["keypair"]["name"].as_str().unwrap()))
-            .collect();
+        // Page by page: a long soak leaves more than one page (1000) per user.
+        let mut listed = BTreeSet::new();
+        let mut marker = String::new();
+        loop {
+            let path = format!("/v2.1/os-keypairs?limit=1000{marker}");
+            let (status, body) = http(
+                proc.compute,
+                "GET",
+                &path,
+                &[
+                    ("X-Auth-Token", &user),
+                    ("OpenStack-API-Version", "compute 2.35"),
+                ],
+                "",
+            )
+            .unwrap();
+            assert_eq!(status, 200, "{body}");
+            let page: Vec<String> = serde_json::from_str::<serde_json::Value>(&body).unwrap()
+                ["keypairs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["keypair"]["name"].as_str().unwrap().to_string())
+                .collect();
+            let Some(last) = page.last() else { break };
+            marker = format!("&marker={last}");
+            listed.extend(page.iter().map(|name| format!("{user}/{name}")));
+        }
         for key in l
             .acked
             .keys()
@@ -428,8 +444,31 @@ fn crash_rounds(rounds: usize, durability: &str) -> (usize, usize) {
 
 #[test]
 fn acknowledged_writes_survive_kill_9() {
-    let (acked, _) = crash_rounds(3, "normal");
+    let (acked, _) = crash_rounds(3, "normal", |_| true);
     assert!(acked >= 3);
+}
+
+/// With `full`, the server also writes zeros past the WAL's end ahead of its writer
+/// (`store::wal`). Killed once that has happened, after a random number of acknowledged
+/// writes, nothing acknowledged is lost either.
+#[test]
+fn acknowledged_writes_survive_kill_9_with_the_wal_written_ahead() {
+    let (acked, _) = crash_rounds(3, "full", wal_ends_in_zeros);
+    assert!(acked >= 3);
+}
+
+/// The WAL file's last 4 KB are zeros: written ahead, since a frame SQLite writes always
+/// starts with its page number and salts.
+fn wal_ends_in_zeros(db: &str) -> bool {
+    use std::os::unix::fs::FileExt;
+    let Ok(wal) = std::fs::File::open(format!("{db}-wal")) else {
+        return false;
+    };
+    let len = wal.metadata().map_or(0, |m| m.len());
+    let mut tail = [1u8; 4096];
+    len >= 1 << 20
+        && wal.read_exact_at(&mut tail, len - 4096).is_ok()
+        && tail.iter().all(|b| *b == 0)
 }
 
 /// `bench/crash.sh`: `NOVAKEYS_CRASH_ROUNDS` (default 20) rounds, `NOVAKEYS_CRASH_DURABILITY`
@@ -443,7 +482,13 @@ fn crash_many() {
         .unwrap_or(20);
     let durability = std::env::var("NOVAKEYS_CRASH_DURABILITY").unwrap_or_else(|_| "normal".into());
     let start = Instant::now();
-    let (acked, deleted) = crash_rounds(rounds, &durability);
+    // With `full`, each kill also waits until the WAL has been written ahead (`store::wal`).
+    let kill_when: fn(&str) -> bool = if durability == "full" {
+        wal_ends_in_zeros
+    } else {
+        |_| true
+    };
+    let (acked, deleted) = crash_rounds(rounds, &durability, kill_when);
     println!(
         "crash: durability={durability} rounds={rounds} acknowledged_writes={acked} (creates={} deletes={deleted}) lost=0 integrity=ok elapsed={:.1}s",
         acked - deleted,
