@@ -2,7 +2,8 @@
 # Crash-safety soak: runs `novakeys serve` on one SQLite file, imports and deletes key pairs from
 # concurrent clients, kill -9s the server after a random number of acknowledged writes, restarts
 # it, and checks that every acknowledged write is there (and every acknowledged delete gone),
-# that nothing half-written is visible, and that `PRAGMA integrity_check` is `ok`.
+# that nothing half-written is visible, and that `PRAGMA integrity_check` is `ok`. With `full`,
+# each kill also waits until the server has written the WAL ahead (zeros past its end).
 #
 #   bench/crash.sh [ROUNDS] [normal|full]      (defaults: 20 normal)
 set -eu
