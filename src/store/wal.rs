@@ -74,6 +74,11 @@ impl WalAhead {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(io(&self.wal, e)),
         };
+        // Only SQLite's writer grows the file, so one already long enough stays so: no need
+        // to take the writer's locks to find that out (the usual case once the WAL is long).
+        if file.metadata().map_err(|e| io(&self.wal, e))?.len() >= wanted {
+            return Ok(0);
+        }
         let zeros = vec![0u8; CHUNK];
         let mut written = 0;
         loop {
