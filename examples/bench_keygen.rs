@@ -1,7 +1,7 @@
-//! Times `keys::generate(KeyKind::Ssh, ..)` (RSA-2048) N times: `bench_keygen [N]`. For
+//! Times `keys::generate` of an ssh key pair (RSA-2048) N times: `bench_keygen [N]`. For
 //! profiling key generation (`perf record target/release/examples/bench_keygen 20`).
 
-use novakeys::keys::{generate, KeyKind};
+use novakeys::keys::{generate, KeyRequest, PrivateKeyEncoding, SshKeyOptions};
 use std::time::Instant;
 
 fn main() {
@@ -9,10 +9,14 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(10);
+    let request = KeyRequest::Ssh(SshKeyOptions {
+        comment: "Generated-by-Nova".into(),
+        encoding: PrivateKeyEncoding::Pkcs1,
+    });
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        let key = generate(KeyKind::Ssh, "", &mut rand::rngs::OsRng).expect("generates");
+        let key = generate(&request, &mut rand::rngs::OsRng).expect("generates");
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         assert!(key.public_key.starts_with("ssh-rsa "));
     }

@@ -1,35 +1,33 @@
-//! # The application
+//! # The composition root
 //!
-//! `App::build` opens the store, binds both listeners (port 0 allowed) and wires the APIs;
-//! `run` serves until SIGINT/SIGTERM, then shuts down gracefully.
+//! `App::build` opens the store, builds the domain services and the controls, makes the
+//! fronts, binds their listeners (port 0 allowed) and mounts each front on its listener
+//! behind the observe hook; `run_until_signal` serves until SIGINT/SIGTERM, then shuts down
+//! gracefully. Adding a front means adding it to `fronts()` here, nothing else.
 
-use crate::compute::{self, ComputeMount, MAX_BODY};
 use crate::config::Config;
-use crate::control::{self, Api, Control, ListenerApi};
+use crate::control::{self, Control, ControlSettings};
 use crate::determinism::Determinism;
-use crate::identity::{self, Identity};
+use crate::domain::identity::{Identity, IdentitySettings};
+use crate::domain::keypairs::KeypairSettings;
+use crate::domain::{KeypairScope, KeypairService};
+use crate::fronts::keystone::{KeystoneFront, KeystoneSettings};
+use crate::fronts::nova::{NovaFront, NovaSettings};
+use crate::http::{observe::observe, Endpoint, Front, Mounted};
 use crate::keys::KeyPool;
-use crate::store::Store;
+use crate::store::{self, Store};
 use actix_web::{web, App as ActixApp, HttpServer};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What every request handler can reach.
-pub struct AppState {
-    pub config: Config,
-    pub store: Store,
-    pub identity: Identity,
-    /// Pre-generated ssh key pairs for generate requests (size 0 = generate inline).
-    pub keypool: KeyPool,
-    /// Rendered key pair lists and shows, valid until the next write.
-    pub keypair_bodies: compute::keypairs::rendered::Rendered,
-    /// Where ids, keys and time come from (`--seed`, `--clock`).
+/// The services every front is built from.
+pub struct Services {
+    pub store: Arc<dyn Store>,
     pub determinism: Arc<Determinism>,
-    /// Test controls: journal, fault rules, metrics, snapshots, reset baseline.
-    pub control: Control,
-    /// Where the listeners actually ended up (port 0 resolved).
-    pub bound: Bound,
+    pub identity: Arc<Identity>,
+    pub keypairs: Arc<KeypairService>,
+    pub control: web::Data<Control>,
 }
 
 /// The addresses the APIs are served on.
@@ -47,44 +45,118 @@ pub struct App {
     bound: Bound,
 }
 
-#[derive(Clone, Copy)]
-enum Which {
-    Compute,
-    Identity,
-    Both,
-}
-
 fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("cannot listen for {what} on {addr}: {e}"))
 }
 
+/// Opens the store and builds the services (what `serve` and the offline commands share).
+pub fn services(config: &Config) -> anyhow::Result<Services> {
+    let store = store::open(&config.db, config.durability)
+        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
+    store.index_by_project(config.keypair_scope == KeypairScope::Project)?;
+    // Nothing stored before this start (not even key pairs from `novakeys seed`): then the
+    // state right after the fixtures is the reset baseline as it stands.
+    let fresh = store.identity_is_empty()? && store.count_all_keypairs()? == 0;
+    let determinism = Arc::new(Determinism::new(config.seed, config.clock));
+    let identity = Arc::new(Identity::new(
+        &IdentitySettings {
+            fixtures: config.fixtures.clone(),
+            token_expiration: config.token_expiration,
+            password_hash_cost: config.password_hash_cost,
+        },
+        store.clone(),
+        determinism.clone(),
+    )?);
+    let control = Control::new(
+        &ControlSettings {
+            token: config.control_token.clone(),
+            journal_size: config.journal_size,
+            seed: config.seed,
+            fixtures: config.fixtures.clone(),
+            password_hash_cost: config.password_hash_cost,
+        },
+        store.clone(),
+        identity.clone(),
+        determinism.clone(),
+        fresh,
+    )?;
+    // Deterministic mode draws every key from the seeded rng, in request order: no pool.
+    let pool = KeyPool::new(if config.seed.is_some() {
+        0
+    } else {
+        config.keygen_pool
+    });
+    let keypairs = Arc::new(KeypairService::new(
+        store.clone(),
+        pool,
+        determinism.clone(),
+        KeypairSettings {
+            quota: config.quota_key_pairs,
+            scope: config.keypair_scope,
+        },
+    ));
+    Ok(Services {
+        store,
+        determinism,
+        identity,
+        keypairs,
+        control: web::Data::new(control),
+    })
+}
+
+/// The fronts, each with the endpoint it is reached at.
+fn fronts(config: &Config, s: &Services, bound: Bound) -> (Arc<dyn Front>, Arc<dyn Front>) {
+    let (compute_mount, identity_mount) = if bound.single_port {
+        ("/compute", "/identity")
+    } else {
+        ("", "")
+    };
+    let identity = Endpoint {
+        public_url: config.public_identity_url.clone(),
+        bound: bound.identity,
+        mount: identity_mount.into(),
+    };
+    let compute = Endpoint {
+        public_url: config.public_compute_url.clone(),
+        bound: bound.compute,
+        mount: compute_mount.into(),
+    };
+    let nova = NovaFront::new(
+        NovaSettings {
+            auth: config.auth,
+            max_limit: config.max_limit,
+            public_url: config.public_compute_url.clone(),
+            identity: identity.clone(),
+        },
+        s.keypairs.clone(),
+        s.identity.clone(),
+        s.determinism.clone(),
+    );
+    let keystone = KeystoneFront::new(
+        KeystoneSettings {
+            identity,
+            compute,
+            region: config.region.clone(),
+        },
+        s.identity.clone(),
+    );
+    (Arc::new(nova), Arc::new(keystone))
+}
+
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
-        let store = Store::open(&config.db, config.durability)
-            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
-        let shared = config.keypair_scope == crate::config::KeypairScope::Project;
-        store.write(|c| crate::store::keypairs::index_by_project(c, shared))?;
-        // Nothing stored before this start (not even key pairs from `novakeys seed`): then the
-        // state right after the fixtures is the reset baseline as it stands.
-        let fresh = store.read(|c| {
-            Ok(crate::store::identity::is_empty(c)? && crate::store::keypairs::is_empty(c)?)
-        })?;
-        let determinism = Arc::new(Determinism::new(config.seed, config.clock));
-        let identity = Identity::new_with(&config, &store, determinism.clone())?;
-        let control = Control::new(&config, &store, fresh)?;
-        determinism.mark_start();
+        let s = services(&config)?;
+        s.determinism.mark_start();
         let (listeners, bound) = match config.single_port {
             Some(addr) => {
                 let l = bind(addr, "both APIs")?;
                 let a = l.local_addr()?;
-                (
-                    vec![l],
-                    Bound {
-                        compute: a,
-                        identity: a,
-                        single_port: true,
-                    },
-                )
+                let bound = Bound {
+                    compute: a,
+                    identity: a,
+                    single_port: true,
+                };
+                (vec![l], bound)
             }
             None => {
                 let c = bind(config.compute_bind, "compute")?;
@@ -97,79 +169,28 @@ impl App {
                 (vec![c, i], bound)
             }
         };
+        let (nova, keystone) = fronts(&config, &s, bound);
+        let mounts: Vec<Mounted> = if bound.single_port {
+            vec![Mounted(vec![
+                ("/compute".into(), nova),
+                ("/identity".into(), keystone),
+            ])]
+        } else {
+            vec![
+                Mounted(vec![(String::new(), nova)]),
+                Mounted(vec![(String::new(), keystone)]),
+            ]
+        };
         let grace = config.shutdown_grace;
-        // Deterministic mode draws every key from the seeded rng, in request order: no pool.
-        let keypool = KeyPool::new(if config.seed.is_some() {
-            0
-        } else {
-            config.keygen_pool
-        });
         let client_timeout = Duration::from_secs(config.client_timeout);
-        let state = web::Data::new(AppState {
-            config,
-            store,
-            identity,
-            keypool,
-            keypair_bodies: Default::default(),
-            determinism,
-            control,
-            bound,
-        });
         let mut servers = Vec::new();
-        let mut listeners = listeners.into_iter();
-        let make =
-            |listener: TcpListener, which: Which| -> anyhow::Result<actix_web::dev::Server> {
-                let state = state.clone();
-                let server = HttpServer::new(move || {
-                    let api = match which {
-                        Which::Compute => Some(Api::Compute),
-                        Which::Identity => Some(Api::Identity),
-                        Which::Both => None,
-                    };
-                    // The controls come first; `observe` journals, counts and fault-injects
-                    // the API calls (it leaves the control paths alone).
-                    let app = ActixApp::new()
-                        .wrap(actix_web::middleware::from_fn(control::observe))
-                        .app_data(state.clone())
-                        .app_data(ListenerApi(api))
-                        .app_data(web::PayloadConfig::new(MAX_BODY + 1))
-                        .configure(control::configure);
-                    match which {
-                        Which::Both => app
-                            .service(
-                                web::scope("/compute")
-                                    .app_data(web::Data::new(ComputeMount("/compute".into())))
-                                    .configure(compute::configure),
-                            )
-                            .service(web::scope("/identity").configure(identity::configure)),
-                        Which::Compute => app
-                            .app_data(web::Data::new(ComputeMount(String::new())))
-                            .configure(compute::configure),
-                        Which::Identity => app.configure(identity::configure),
-                    }
-                })
-                .workers(2)
-                // Blocking work here is SQLite list reads (4 reader connections) and RSA
-                // generation on 2 cores: more threads only add stacks and malloc arenas
-                // (actix's default is 256 per worker).
-                .worker_max_blocking_threads(4)
-                .shutdown_timeout(grace)
-                .client_request_timeout(client_timeout)
-                .disable_signals()
-                .listen(listener)?
-                .run();
-                Ok(server)
-            };
-        if bound.single_port {
-            servers.push(make(listeners.next().expect("one listener"), Which::Both)?);
-        } else {
-            servers.push(make(
-                listeners.next().expect("compute listener"),
-                Which::Compute,
-            )?);
-            servers.push(make(
-                listeners.next().expect("identity listener"),
-                Which::Identity,
+        for (listener, mounted) in listeners.into_iter().zip(mounts) {
+            servers.push(serve(
+                listener,
+                mounted,
+                s.control.clone(),
+                grace,
+                client_timeout,
             )?);
         }
         Ok(App { servers, bound })
@@ -208,6 +229,52 @@ impl App {
     pub fn into_servers(self) -> Vec<actix_web::dev::Server> {
         self.servers
     }
+}
+
+/// One listener: the controls first, then each front under its mount, all behind the observe
+/// hook (which leaves the control paths alone).
+pub fn serve(
+    listener: TcpListener,
+    mounted: Mounted,
+    control: web::Data<Control>,
+    grace: u64,
+    client_timeout: Duration,
+) -> anyhow::Result<actix_web::dev::Server> {
+    let body_limit = mounted
+        .0
+        .iter()
+        .map(|(_, f)| f.body_limit())
+        .max()
+        .unwrap_or(crate::http::body::OSLO_MAX_BODY);
+    let server = HttpServer::new(move || {
+        let mut app = ActixApp::new()
+            .wrap(actix_web::middleware::from_fn(observe))
+            .app_data(control.clone())
+            .app_data(mounted.clone())
+            .app_data(web::PayloadConfig::new(body_limit + 1))
+            .configure(control::configure);
+        for (mount, front) in &mounted.0 {
+            let front = front.clone();
+            let m = mount.clone();
+            if mount.is_empty() {
+                app = app.configure(move |cfg| front.configure(cfg, &m));
+            } else {
+                app = app.service(web::scope(mount).configure(move |cfg| front.configure(cfg, &m)));
+            }
+        }
+        app
+    })
+    .workers(2)
+    // Blocking work here is SQLite list reads (4 reader connections) and RSA generation on
+    // 2 cores: more threads only add stacks and malloc arenas (actix's default is 256 per
+    // worker).
+    .worker_max_blocking_threads(4)
+    .shutdown_timeout(grace)
+    .client_request_timeout(client_timeout)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(server)
 }
 
 async fn shutdown_signal() {

@@ -4,20 +4,13 @@
 //! < `NOVAKEYS_*` environment < command-line flags. clap merges the last two (a flag beats its
 //! env var); the file fills whatever both left unset.
 
-use crate::auth::AuthMode;
+pub use crate::domain::KeypairScope;
+pub use crate::fronts::nova::AuthMode;
 use crate::store::Durability;
 use clap::Args;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-
-/// Whether key pairs belong to a user (Nova) or are shared by a project's members.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum KeypairScope {
-    User,
-    Project,
-}
 
 /// `serve` flags; every one also reads `NOVAKEYS_<NAME>`.
 #[derive(Args, Debug, Default, Clone)]

@@ -1,15 +1,14 @@
-//! novakeys: OpenStack's Nova key pair API and the Keystone v3 subset its clients need, in one
-//! binary, on SQLite. See README.md.
+//! novakeys: the key pair APIs of the clouds its users target (today OpenStack's Nova, with
+//! the Keystone v3 subset its clients need to log in) over one key pair store. See README.md
+//! ("Architecture") for the layers.
 
 pub mod app;
-pub mod auth;
-pub mod clouds;
-pub mod compute;
 pub mod config;
 pub mod control;
 pub mod determinism;
-pub mod identity;
+pub mod domain;
+pub mod fronts;
+pub mod http;
 pub mod keys;
-pub mod pyjson;
-pub mod seed;
+pub mod pycompat;
 pub mod store;

@@ -1,12 +1,10 @@
 //! The `novakeys` command line.
 
 use clap::{Parser, Subcommand};
-use novakeys::app::App;
+use novakeys::app::{self, App};
 use novakeys::config::{Config, ServeArgs};
-use novakeys::control::state;
-use novakeys::identity::fixtures::Fixtures;
-use novakeys::identity::Identity;
-use novakeys::store::Store;
+use novakeys::domain::identity::fixtures::Fixtures;
+use novakeys::store::image::Image;
 
 /// mimalloc instead of glibc malloc: an import spent about a tenth of its CPU in malloc/free;
 /// with mimalloc the whole machine spends 13 % less per import (bench/README.md, fifth round).
@@ -136,7 +134,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!("novakeys: compute listening on http://{}", bound.compute);
             println!("novakeys: identity listening on http://{}", bound.identity);
         }
-        if auth == novakeys::auth::AuthMode::Keystone {
+        if auth == novakeys::config::AuthMode::Keystone {
             println!(
                 "novakeys: hint: `novakeys clouds-yaml > clouds.yaml; export OS_CLIENT_CONFIG_FILE=$PWD/clouds.yaml OS_CLOUD=novakeys` then `openstack keypair list`"
             );
@@ -155,30 +153,38 @@ fn clouds_yaml(args: ServeArgs) -> anyhow::Result<()> {
     };
     print!(
         "{}",
-        novakeys::clouds::render(&fixtures, &auth_url, &config.region)
+        novakeys::fronts::keystone::clouds_yaml::render(&fixtures, &auth_url, &config.region)
     );
     Ok(())
 }
 
+/// The services over the configured store, as `serve` would build them (fixtures applied),
+/// without the key pool an offline command never uses.
+fn offline(args: &ServeArgs) -> anyhow::Result<(Config, app::Services)> {
+    let mut config = Config::load(args)?;
+    config.keygen_pool = 0;
+    let s = app::services(&config)?;
+    Ok((config, s))
+}
+
 fn rotate(args: ServeArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args)?;
-    let store = Store::open(&config.db, config.durability)
-        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
-    let identity = Identity::new(&config, &store)?;
-    identity.rotate_signing_key()?;
+    let (config, s) = offline(&args)?;
+    s.identity.rotate_signing_key()?;
     println!("novakeys: new token signing key in {}; tokens of the previous key stay valid until the next rotation", config.db);
     Ok(())
 }
 
 fn seed(args: SeedArgs) -> anyhow::Result<()> {
-    let plan = novakeys::seed::SeedPlan {
+    let plan = novakeys::domain::seed::SeedPlan {
         users: args.users,
         keypairs_per_user: args.keypairs_per_user,
         user_prefix: args.user_prefix,
         project_id: args.project_id,
         batch: args.batch,
     };
-    let r = novakeys::seed::seed(&args.db, &plan)
+    let store = novakeys::store::open(&args.db, novakeys::store::Durability::Normal)
+        .map_err(|e| anyhow::anyhow!("cannot seed {}: {e}", args.db))?;
+    let r = novakeys::domain::seed::seed(&*store, &plan)
         .map_err(|e| anyhow::anyhow!("cannot seed {}: {e}", args.db))?;
     let secs = r.elapsed.as_secs_f64();
     println!(
@@ -192,23 +198,9 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
-/// Opens the configured store with the fixtures applied (as `serve` would).
-fn open(args: &ServeArgs) -> anyhow::Result<(Config, Store)> {
-    let config = Config::load(args)?;
-    let store = Store::open(&config.db, config.durability)
-        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
-    Identity::new(&config, &store)?;
-    Ok((config, store))
-}
 
 fn export(args: ServeArgs) -> anyhow::Result<()> {
-    let (_, store) = open(&args)?;
-    let image = store.write(|c| {
-        let tx = c.transaction()?;
-        let image = state::capture(&tx)?;
-        tx.commit()?;
-        Ok(image)
-    })?;
+    let image = offline(&args)?.1.store.capture()?;
     println!("{}", serde_json::to_string_pretty(&image.to_json())?);
     Ok(())
 }
@@ -222,11 +214,11 @@ fn import(file: std::path::PathBuf, args: ServeArgs) -> anyhow::Result<()> {
     };
     let doc: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", file.display()))?;
-    let image = state::Image::from_json(&doc)
+    let image = Image::from_json(&doc)
         .map_err(|e| anyhow::anyhow!("{}: invalid state document: {e}", file.display()))?;
-    let (config, store) = open(&args)?;
-    store
-        .write(|c| state::apply(c, &image))
+    let (config, s) = offline(&args)?;
+    s.store
+        .apply(&image)
         .map_err(|e| anyhow::anyhow!("{}: not imported: {e}", file.display()))?;
     println!(
         "novakeys: imported {} key pairs and {} users into {}",
@@ -243,25 +235,23 @@ fn import_authorized_keys(
     file: std::path::PathBuf,
     args: ServeArgs,
 ) -> anyhow::Result<()> {
-    use novakeys::control::authorized_keys::{import, Outcome};
-    use novakeys::store::identity as db;
+    use novakeys::domain::authorized_keys::{import, Outcome};
     let text = std::fs::read_to_string(&file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let (_, store) = open(&args)?;
-    let (u, project_id) = store.read(|c| {
-        let u = db::get_user_by_name(c, "default", &user)?;
-        let p = match (&project, &u) {
-            (Some(name), _) => db::get_project_by_name(c, "default", name)?.map(|p| p.id),
-            (None, Some(u)) => u.default_project_id.clone(),
-            (None, None) => None,
-        };
-        Ok((u, p))
-    })?;
+    let (_, s) = offline(&args)?;
+    let u = s.store.get_user_by_name("default", &user)?;
+    let project_id = match (&project, &u) {
+        (Some(name), _) => s.store.get_project_by_name("default", name)?.map(|p| p.id),
+        (None, Some(u)) => u.default_project_id.clone(),
+        (None, None) => None,
+    };
     let u = u.ok_or_else(|| anyhow::anyhow!("no user '{user}' in the Default domain"))?;
     let project_id = project_id.ok_or_else(|| {
         anyhow::anyhow!("no project: give --project (user '{user}' has no default project)")
     })?;
-    let outcomes = import(&store, &u.id, &project_id, &text)?;
+    let outcomes = actix_web::rt::System::new()
+        .block_on(import(&s.keypairs, &u.id, &project_id, &text))
+        .map_err(|e| anyhow::anyhow!("cannot import: {e}"))?;
     let mut imported = 0;
     for o in &outcomes {
         match o {
@@ -273,6 +263,9 @@ fn import_authorized_keys(
                 "novakeys: skipped {}:{line}: not a valid SSH public key",
                 file.display()
             ),
+            Outcome::OverQuota(name) => {
+                eprintln!("novakeys: skipped {name}: the user's key pair quota is used up")
+            }
         }
     }
     println!("novakeys: imported {imported} key pairs for user {user}");

@@ -1213,9 +1213,9 @@ async fn identity_resources() {
 
 /// Signs `claims` with a key the server has never seen.
 fn foreign_token(claims: &Value) -> String {
-    let key = novakeys::identity::jws::generate_key().unwrap();
-    let signer = novakeys::identity::jws::Signer::new(&[key]).unwrap();
-    let claims: novakeys::identity::jws::TokenClaims =
+    let key = novakeys::domain::identity::jws::generate_key().unwrap();
+    let signer = novakeys::domain::identity::jws::Signer::new(&[key]).unwrap();
+    let claims: novakeys::domain::identity::jws::TokenClaims =
         serde_json::from_value(claims.clone()).unwrap();
     signer.sign(&claims).unwrap()
 }
@@ -1492,11 +1492,12 @@ async fn compute_rejects_forgeries_made_with_the_real_keys() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    let real = novakeys::identity::jws::Signer::new(&[novakeys::store::identity::SigningKey {
-        private_pem,
-        public_pem: public_pem.clone(),
-    }])
-    .unwrap();
+    let real =
+        novakeys::domain::identity::jws::Signer::new(&[novakeys::store::identity::SigningKey {
+            private_pem,
+            public_pem: public_pem.clone(),
+        }])
+        .unwrap();
     let claims = payload(&demo);
     let sign = |c: &Value| {
         real.sign(&serde_json::from_value(c.clone()).unwrap())

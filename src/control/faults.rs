@@ -1,13 +1,12 @@
 //! # Fault injection
 //!
-//! Rules (`POST /_novakeys/faults`) that answer matching API calls with a genuine Nova or
-//! Keystone fault, or delay them. First matching rule that fires wins; answers carry
+//! Rules (`POST /_novakeys/faults`) that answer matching API calls with a genuine error of the
+//! front they were made to (each front renders its own), or delay them. First matching rule that fires wins; answers carry
 //! `X-Novakeys-Fault: <rule id>`. `times: N` fires on the first N matches, `nth: N` on the
 //! Nth only, `probability: p` on each match with probability p (seeded rng); none of them:
 //! every match.
 
-use super::{glob, Api};
-use crate::compute::fault::Fault;
+use super::glob;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -284,146 +283,6 @@ impl Faults {
             }
         }
         None
-    }
-}
-
-/// A genuine fault body: (status, content type, body, extra headers).
-pub struct Rendered {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub body: Vec<u8>,
-    pub headers: Vec<(&'static str, String)>,
-}
-
-fn reason(status: u16) -> &'static str {
-    actix_web::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Error")
-}
-
-/// Renders `spec`'s fault for `api` (Nova's wsgi Fault, or Keystone's error JSON). A 401 is
-/// left to the caller (it needs the request to point at the identity endpoint).
-pub fn render(spec: &RuleSpec, api: Api, facts: &Facts) -> Rendered {
-    let status = spec.status().unwrap_or(500);
-    let name = spec.action.fault.clone().unwrap_or_else(|| {
-        match status {
-            400 => "invalid_key",
-            401 => "token_expired",
-            403 if facts.method == "POST" && facts.path.ends_with("os-keypairs") => {
-                "quota_exceeded"
-            }
-            403 => "forbidden",
-            404 => "not_found",
-            409 => "conflict",
-            429 => "rate_limited",
-            500 => "compute_fault",
-            503 => "service_unavailable",
-            _ => "",
-        }
-        .to_string()
-    });
-    let retry = spec.action.retry_after.unwrap_or(1);
-    let mut headers = Vec::new();
-    if status == 429 || status == 503 {
-        headers.push(("Retry-After", retry.to_string()));
-    }
-    let keypair = facts.name.clone().unwrap_or_else(|| "unknown".into());
-    let user = facts.user_id.clone().unwrap_or_default();
-    match api {
-        Api::Compute => {
-            let fault = match name.as_str() {
-                "invalid_key" => Some(Fault::BadRequest(
-                    "Keypair data is invalid: failed to generate fingerprint".into(),
-                )),
-                "bad_request" => Some(Fault::BadRequest("Invalid input received.".into())),
-                "quota_exceeded" => Some(Fault::Forbidden(
-                    "Quota exceeded, too many key pairs.".into(),
-                )),
-                "forbidden" => Some(Fault::policy(match facts.method.as_str() {
-                    "POST" => "create",
-                    "DELETE" => "delete",
-                    _ if facts.name.is_some() => "show",
-                    _ => "index",
-                })),
-                "not_found" if facts.name.is_some() => {
-                    Some(Fault::keypair_not_found(&keypair, &user))
-                }
-                "not_found" => Some(Fault::NotFound("The resource could not be found.".into())),
-                "conflict" => Some(Fault::Conflict(format!(
-                    "Key pair '{keypair}' already exists."
-                ))),
-                "compute_fault" | "internal_error" => {
-                    Some(Fault::Internal("injected fault".into()))
-                }
-                _ => None,
-            };
-            let body = match fault {
-                Some(f) if f.status_and_name().0.as_u16() == status => {
-                    let (s, n) = f.status_and_name();
-                    json!({ n: { "code": s.as_u16(), "message": f.message() } })
-                }
-                _ => {
-                    // nova/api/openstack/wsgi.py Fault._fault_names
-                    let n = match status {
-                        400 => "badRequest",
-                        401 => "unauthorized",
-                        403 => "forbidden",
-                        404 => "itemNotFound",
-                        405 => "badMethod",
-                        409 => "conflictingRequest",
-                        413 | 429 => "overLimit",
-                        415 => "badMediaType",
-                        501 => "notImplemented",
-                        503 => "serviceUnavailable",
-                        _ => "computeFault",
-                    };
-                    let message = match status {
-                        429 => "This request was rate-limited.".to_string(),
-                        503 => {
-                            "The server is currently unavailable. Please try again at a later time."
-                                .to_string()
-                        }
-                        500 => Fault::Internal(String::new()).message(),
-                        s => reason(s).to_string(),
-                    };
-                    let mut inner = json!({ "code": status, "message": message });
-                    if status == 429 || status == 413 {
-                        inner["retryAfter"] = json!(retry.to_string());
-                    }
-                    json!({ n: inner })
-                }
-            };
-            Rendered {
-                status,
-                content_type: "application/json; charset=UTF-8",
-                body: crate::pyjson::to_vec(&body),
-                headers,
-            }
-        }
-        Api::Identity => {
-            let message = match status {
-                400 => "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.".to_string(),
-                401 => crate::identity::error::AUTH_REQUIRED.to_string(),
-                403 => "You are not authorized to perform the requested action.".to_string(),
-                404 => "The resource could not be found.".to_string(),
-                409 => "Conflict occurred attempting to store resource - Duplicate entry.".to_string(),
-                500 => "An unexpected error prevented the server from fulfilling your request.".to_string(),
-                503 => "The server is currently unavailable. Please try again at a later time.".to_string(),
-                s => reason(s).to_string(),
-            };
-            // Flask's jsonify: compact, sorted keys, trailing newline.
-            let body = format!(
-                "{}\n",
-                json!({"error": {"code": status, "message": message, "title": reason(status)}})
-            );
-            Rendered {
-                status,
-                content_type: "application/json",
-                body: body.into_bytes(),
-                headers,
-            }
-        }
     }
 }
 

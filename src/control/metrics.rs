@@ -1,6 +1,5 @@
 //! # Prometheus metrics (`GET /metrics`, text exposition format 0.0.4)
 
-use super::Api;
 use actix_web::http::Method;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
@@ -28,9 +27,10 @@ struct RouteStats {
 
 #[derive(Default)]
 struct Inner {
-    /// Per API (compute, identity): route label → figures. Looked up by `&str`, so counting a
-    /// request allocates nothing once its route, method, status and version were seen.
-    routes: [HashMap<String, RouteStats>; 2],
+    /// Per front (by name, so series come out sorted): route label → figures. Looked up by
+    /// `&str`, so counting a request allocates nothing once its route, method, status and
+    /// version were seen.
+    routes: BTreeMap<&'static str, HashMap<String, RouteStats>>,
     /// Reused to build each request's route label.
     label: String,
     tokens_issued: u64,
@@ -45,7 +45,10 @@ pub struct Metrics {
 
 /// One finished API call.
 pub struct Observation<'a> {
-    pub api: Api,
+    /// The front's name.
+    pub api: &'static str,
+    /// Path segments the front keeps in route labels.
+    pub route_words: &'a [&'a str],
     /// The path below the API's mount (counted under its route label).
     pub path: &'a str,
     pub method: &'a Method,
@@ -54,16 +57,6 @@ pub struct Observation<'a> {
     pub seconds: f64,
     pub token_issued: bool,
     pub fault: Option<&'a str>,
-}
-
-/// The APIs in label order.
-const APIS: [Api; 2] = [Api::Compute, Api::Identity];
-
-fn api_index(api: Api) -> usize {
-    match api {
-        Api::Compute => 0,
-        Api::Identity => 1,
-    }
 }
 
 fn esc(v: &str) -> String {
@@ -76,8 +69,8 @@ impl Metrics {
     pub fn observe(&self, o: Observation<'_>) {
         let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let g = &mut *guard;
-        write_route_label(o.path, &mut g.label);
-        let routes = &mut g.routes[api_index(o.api)];
+        write_route_label(o.path, o.route_words, &mut g.label);
+        let routes = g.routes.entry(o.api).or_default();
         if !routes.contains_key(g.label.as_str()) {
             routes.insert(g.label.clone(), RouteStats::default());
         }
@@ -116,10 +109,11 @@ impl Metrics {
     pub fn render(&self, gauges: &[(&str, &str, i64)]) -> String {
         let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         // Series sorted by API, route, method, status, microversion.
-        let routes: Vec<(Api, &String, &RouteStats)> = APIS
+        let routes: Vec<(&str, &String, &RouteStats)> = g
+            .routes
             .iter()
-            .flat_map(|&api| {
-                let mut r: Vec<_> = g.routes[api_index(api)].iter().collect();
+            .flat_map(|(&api, routes)| {
+                let mut r: Vec<_> = routes.iter().collect();
                 r.sort_by(|a, b| a.0.cmp(b.0));
                 r.into_iter().map(move |(label, stats)| (api, label, stats))
             })
@@ -133,7 +127,7 @@ impl Metrics {
                 let _ = writeln!(
                     out,
                     "novakeys_requests_total{{api=\"{}\",route=\"{}\",method=\"{}\",status=\"{status}\",microversion=\"{}\"}} {n}",
-                    api.name(),
+                    api,
                     esc(route),
                     esc(method.as_str()),
                     esc(mv)
@@ -143,7 +137,7 @@ impl Metrics {
         out.push_str("# HELP novakeys_request_duration_seconds API request latency.\n# TYPE novakeys_request_duration_seconds histogram\n");
         for (api, route, stats) in &routes {
             let h = &stats.latency;
-            let labels = format!("api=\"{}\",route=\"{}\"", api.name(), esc(route));
+            let labels = format!("api=\"{api}\",route=\"{}\"", esc(route));
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
@@ -190,39 +184,10 @@ impl Metrics {
     }
 }
 
-/// Path segments kept as they are in the `route` label; anything else becomes `{id}`, so
-/// the label's values stay few.
-const WORDS: &[&str] = &[
-    "v2",
-    "v2.1",
-    "v3",
-    "os-keypairs",
-    "limits",
-    "os-quota-sets",
-    "detail",
-    "defaults",
-    "auth",
-    "tokens",
-    "catalog",
-    "projects",
-    "domains",
-    "system",
-    "users",
-    "roles",
-    "groups",
-    "role_assignments",
-    "application_credentials",
-    "password",
-    "credentials",
-    "services",
-    "endpoints",
-    "regions",
-    "OS-TRUST",
-];
-
-/// The route label of a path below the API's mount (`/v2.1/os-keypairs/{id}`), written into
-/// `out` (cleared first; the caller reuses it).
-fn write_route_label(path: &str, out: &mut String) {
+/// The route label of a path below the front's mount (`/v2.1/os-keypairs/{id}`): segments in
+/// `words` kept, any other becomes `{id}`, so the label's values stay few. Written into `out`
+/// (cleared first; the caller reuses it).
+fn write_route_label(path: &str, words: &[&str], out: &mut String) {
     out.clear();
     if path == "/" || path.is_empty() {
         out.push('/');
@@ -230,7 +195,7 @@ fn write_route_label(path: &str, out: &mut String) {
     }
     for seg in path.trim_start_matches('/').split('/') {
         out.push('/');
-        if WORDS.contains(&seg) || seg.is_empty() {
+        if words.contains(&seg) || seg.is_empty() {
             out.push_str(seg);
         } else {
             out.push_str("{id}");
@@ -242,9 +207,11 @@ fn write_route_label(path: &str, out: &mut String) {
 mod tests {
     use super::*;
 
+    const WORDS: &[&str] = &["v2.1", "v3", "os-keypairs", "auth", "tokens"];
+
     fn route_label(path: &str) -> String {
         let mut out = String::new();
-        write_route_label(path, &mut out);
+        write_route_label(path, WORDS, &mut out);
         out
     }
 
@@ -260,7 +227,8 @@ mod tests {
         );
         let m = Metrics::default();
         m.observe(Observation {
-            api: Api::Compute,
+            api: "compute",
+            route_words: WORDS,
             path: "/v2.1/os-keypairs",
             method: &Method::GET,
             status: 200,
@@ -280,34 +248,17 @@ mod tests {
     fn series_are_sorted_and_counted_per_label_set() {
         let m = Metrics::default();
         let calls = [
-            (Api::Identity, "/v3/auth/tokens", Method::POST, 201, ""),
-            (Api::Compute, "/v2.1/os-keypairs/b", Method::GET, 404, "2.1"),
-            (
-                Api::Compute,
-                "/v2.1/os-keypairs/a",
-                Method::GET,
-                200,
-                "2.92",
-            ),
-            (
-                Api::Compute,
-                "/v2.1/os-keypairs/a",
-                Method::GET,
-                200,
-                "2.92",
-            ),
-            (Api::Compute, "/v2.1/os-keypairs", Method::GET, 200, "2.1"),
-            (
-                Api::Compute,
-                "/v2.1/os-keypairs/c",
-                Method::DELETE,
-                202,
-                "2.1",
-            ),
+            ("identity", "/v3/auth/tokens", Method::POST, 201, ""),
+            ("compute", "/v2.1/os-keypairs/b", Method::GET, 404, "2.1"),
+            ("compute", "/v2.1/os-keypairs/a", Method::GET, 200, "2.92"),
+            ("compute", "/v2.1/os-keypairs/a", Method::GET, 200, "2.92"),
+            ("compute", "/v2.1/os-keypairs", Method::GET, 200, "2.1"),
+            ("compute", "/v2.1/os-keypairs/c", Method::DELETE, 202, "2.1"),
         ];
         for (api, path, method, status, microversion) in &calls {
             m.observe(Observation {
-                api: *api,
+                api,
+                route_words: WORDS,
                 path,
                 method,
                 status: *status,

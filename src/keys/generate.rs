@@ -21,10 +21,8 @@ use x509_cert::spki::SubjectPublicKeyInfoOwned;
 use x509_cert::time::{Time, Validity};
 use zeroize::Zeroize;
 
-use super::{ssh_fingerprint, x509_fingerprint, KeyError, KeyKind};
+use super::{ssh_fingerprint, x509_fingerprint, Fingerprint, KeyError, KeyKind};
 
-/// Comment Nova puts on generated ssh public keys.
-const SSH_COMMENT: &str = "Generated-by-Nova";
 /// `openssl req -days 3650`.
 const X509_DAYS: u64 = 3650;
 /// Microsoft's User Principal Name otherName.
@@ -42,14 +40,15 @@ const CN_OID: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwra
 /// `std::mem::take(&mut generated.private_key)` if it must outlive the struct.
 /// `Debug` never shows it.
 pub struct GeneratedKey {
-    /// ssh: `ssh-rsa <base64> Generated-by-Nova` (no trailing newline);
+    /// ssh: `ssh-rsa <base64> <comment>` (no trailing newline);
     /// x509: the PEM certificate (with trailing newline).
     pub public_key: String,
-    /// ssh: PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`, trailing newline);
+    /// ssh: PKCS#1 or PKCS#8 PEM (trailing newline);
     /// x509: one line of standard base64 of a PKCS#12 bundle (key +
     /// certificate) protected by the empty password.
     pub private_key: String,
-    /// Same format as [`super::fingerprint`] gives for the public key.
+    /// `Fingerprint::Md5` of the ssh public key (no scheme differs on a generated key), or the
+    /// certificate's SHA-1.
     pub fingerprint: String,
 }
 
@@ -69,31 +68,71 @@ impl Drop for GeneratedKey {
     }
 }
 
-/// Generate a key pair of `kind` for `user_id` (used only by x509: subject
-/// `CN=<user_id>`, UPN `<user_id>@localhost`). All randomness comes from
-/// `rng`, so a seeded rng gives the same ssh key pair every time; for x509
-/// everything but the validity period (which starts now, see [`generate_at`])
-/// comes from `rng` too.
+/// How a generated RSA private key is written out (PEM, unencrypted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivateKeyEncoding {
+    /// `-----BEGIN RSA PRIVATE KEY-----` (Nova, Tencent, TWCC).
+    Pkcs1,
+    /// `-----BEGIN PRIVATE KEY-----`.
+    Pkcs8,
+}
+
+/// What a generated ssh key pair carries: the public key's comment and the private key's form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshKeyOptions {
+    pub comment: String,
+    pub encoding: PrivateKeyEncoding,
+}
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRequest {
+    /// RSA-2048 with an OpenSSH public key.
+    Ssh(SshKeyOptions),
+    /// A self-signed client certificate for `user_id` (subject `CN=<user_id>`, UPN
+    /// `<user_id>@localhost`) and a PKCS#12 bundle as the private key, as Nova makes them.
+    X509 { user_id: String },
+}
+
+impl KeyRequest {
+    pub fn kind(&self) -> KeyKind {
+        match self {
+            KeyRequest::Ssh(_) => KeyKind::Ssh,
+            KeyRequest::X509 { .. } => KeyKind::X509,
+        }
+    }
+}
+
+/// A bare RSA-2048 private key (the pool keeps these; [`ssh_key_from`] writes one out).
+/// Wiped on drop.
+pub struct RsaKey(RsaPrivateKey);
+
+/// A new RSA-2048 key, all randomness from `rng`.
+pub fn rsa_key(rng: &mut (impl CryptoRng + RngCore)) -> Result<RsaKey, KeyError> {
+    rsa_2048(rng).map(RsaKey)
+}
+
+/// Generates what `request` asks for. All randomness comes from `rng`, so a seeded rng gives
+/// the same ssh key pair every time; for x509 everything but the validity period (which
+/// starts now, see [`generate_at`]) comes from `rng` too.
 pub fn generate(
-    kind: KeyKind,
-    user_id: &str,
+    request: &KeyRequest,
     rng: &mut (impl CryptoRng + RngCore),
 ) -> Result<GeneratedKey, KeyError> {
-    generate_at(kind, user_id, rng, SystemTime::now())
+    generate_at(request, rng, SystemTime::now())
 }
 
 /// [`generate`] with an explicit clock for the x509 validity period
 /// (`now` .. `now` + 3650 days, whole seconds); with a seeded rng and a fixed
 /// `now` the output is byte-for-byte reproducible. `now` is unused for ssh.
 pub fn generate_at(
-    kind: KeyKind,
-    user_id: &str,
+    request: &KeyRequest,
     rng: &mut (impl CryptoRng + RngCore),
     now: SystemTime,
 ) -> Result<GeneratedKey, KeyError> {
-    match kind {
-        KeyKind::Ssh => generate_ssh(rng),
-        KeyKind::X509 => generate_x509(user_id, rng, now),
+    match request {
+        KeyRequest::Ssh(options) => ssh_key_from(rsa_key(rng)?, options),
+        KeyRequest::X509 { user_id } => generate_x509(user_id, rng, now),
     }
 }
 
@@ -106,17 +145,23 @@ fn rsa_2048(rng: &mut (impl CryptoRng + RngCore)) -> Result<RsaPrivateKey, KeyEr
         .map_err(|e| gen_err("rsa key generation")(&e))
 }
 
-fn generate_ssh(rng: &mut (impl CryptoRng + RngCore)) -> Result<GeneratedKey, KeyError> {
-    let key = rsa_2048(rng)?;
-    let pem = key
-        .to_pkcs1_pem(LineEnding::LF)
-        .map_err(|e| gen_err("pkcs1 encoding")(&e))?;
+/// Writes `key` out as an ssh key pair with `options`.
+pub fn ssh_key_from(key: RsaKey, options: &SshKeyOptions) -> Result<GeneratedKey, KeyError> {
+    let key = key.0;
+    let pem = match options.encoding {
+        PrivateKeyEncoding::Pkcs1 => key
+            .to_pkcs1_pem(LineEnding::LF)
+            .map_err(|e| gen_err("pkcs1 encoding")(&e))?,
+        PrivateKeyEncoding::Pkcs8 => key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| gen_err("pkcs8 encoding")(&e))?,
+    };
     let ssh_public = ssh_key::public::RsaPublicKey::try_from(key.to_public_key())
         .map_err(|e| gen_err("ssh public key")(&e))?;
-    let public_key = ssh_key::PublicKey::new(ssh_public.into(), SSH_COMMENT)
+    let public_key = ssh_key::PublicKey::new(ssh_public.into(), options.comment.as_str())
         .to_openssh()
         .map_err(|e| gen_err("ssh public key encoding")(&e))?;
-    let fingerprint = ssh_fingerprint(&public_key)?;
+    let fingerprint = ssh_fingerprint(&public_key, Fingerprint::Md5)?;
     Ok(GeneratedKey {
         public_key,
         private_key: pem.as_str().to_owned(),
@@ -312,10 +357,40 @@ mod tests {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Nova's generated ssh key pairs.
+    fn nova() -> KeyRequest {
+        KeyRequest::Ssh(SshKeyOptions {
+            comment: "Generated-by-Nova".into(),
+            encoding: PrivateKeyEncoding::Pkcs1,
+        })
+    }
+
+    #[test]
+    fn comment_and_encoding_are_options() {
+        let request = KeyRequest::Ssh(SshKeyOptions {
+            comment: "skey-abc12345".into(),
+            encoding: PrivateKeyEncoding::Pkcs8,
+        });
+        let a = generate(&request, &mut ChaCha20Rng::seed_from_u64(9)).unwrap();
+        let b = generate(&nova(), &mut ChaCha20Rng::seed_from_u64(9)).unwrap();
+        assert!(a.public_key.ends_with(" skey-abc12345"), "{}", a.public_key);
+        assert!(a.private_key.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        assert!(b
+            .private_key
+            .starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
+        // Same key, written two ways.
+        assert_eq!(
+            a.public_key.split(' ').nth(1),
+            b.public_key.split(' ').nth(1)
+        );
+        assert_eq!(a.fingerprint, b.fingerprint);
+        assert_eq!(request.kind(), KeyKind::Ssh);
+    }
+
     #[test]
     fn ssh_key_format() {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
-        let g = generate(KeyKind::Ssh, "alice", &mut rng).unwrap();
+        let g = generate(&nova(), &mut rng).unwrap();
 
         let pk = &g.private_key;
         assert!(
@@ -338,7 +413,10 @@ mod tests {
         assert_eq!(fields[0], "ssh-rsa");
         assert_eq!(fields[2], "Generated-by-Nova");
         assert!(!g.public_key.ends_with('\n'));
-        assert_eq!(g.fingerprint, ssh_fingerprint(&g.public_key).unwrap());
+        assert_eq!(
+            g.fingerprint,
+            ssh_fingerprint(&g.public_key, Fingerprint::NovaMd5).unwrap()
+        );
         assert_eq!(g.fingerprint.len(), 47);
 
         // Debug never shows the private key.
@@ -351,7 +429,7 @@ mod tests {
     #[test]
     fn ssh_key_checked_by_ssh_keygen() {
         let mut rng = ChaCha20Rng::from_entropy();
-        let g = generate(KeyKind::Ssh, "alice", &mut rng).unwrap();
+        let g = generate(&nova(), &mut rng).unwrap();
         if !have("ssh-keygen") {
             return;
         }
@@ -379,12 +457,12 @@ mod tests {
 
     #[test]
     fn seeded_rng_gives_identical_ssh_keys() {
-        let a = generate(KeyKind::Ssh, "alice", &mut ChaCha20Rng::seed_from_u64(42)).unwrap();
-        let b = generate(KeyKind::Ssh, "bob", &mut ChaCha20Rng::seed_from_u64(42)).unwrap();
+        let a = generate(&nova(), &mut ChaCha20Rng::seed_from_u64(42)).unwrap();
+        let b = generate(&nova(), &mut ChaCha20Rng::seed_from_u64(42)).unwrap();
         assert_eq!(a.public_key, b.public_key);
         assert_eq!(a.private_key, b.private_key);
         assert_eq!(a.fingerprint, b.fingerprint);
-        let c = generate(KeyKind::Ssh, "alice", &mut ChaCha20Rng::seed_from_u64(43)).unwrap();
+        let c = generate(&nova(), &mut ChaCha20Rng::seed_from_u64(43)).unwrap();
         assert_ne!(a.public_key, c.public_key);
         assert_ne!(a.fingerprint, c.fingerprint);
     }
@@ -532,14 +610,12 @@ mod tests {
 
     #[test]
     fn x509_via_public_generate() {
-        let g = generate(
-            KeyKind::X509,
-            "0123456789abcdef",
-            &mut ChaCha20Rng::from_entropy(),
-        )
-        .unwrap();
+        let request = KeyRequest::X509 {
+            user_id: "0123456789abcdef".into(),
+        };
+        let g = generate(&request, &mut ChaCha20Rng::from_entropy()).unwrap();
         assert_eq!(
-            crate::keys::fingerprint(KeyKind::X509, &g.public_key).unwrap(),
+            crate::keys::fingerprint(KeyKind::X509, &g.public_key, Fingerprint::NovaMd5).unwrap(),
             g.fingerprint
         );
         let der = crate::keys::x509::certificate_der(&g.public_key).unwrap();

@@ -13,10 +13,24 @@ mod pool;
 mod ssh;
 mod x509;
 
-pub use generate::{generate, generate_at, GeneratedKey};
+pub use generate::{
+    generate, generate_at, rsa_key, ssh_key_from, GeneratedKey, KeyRequest, PrivateKeyEncoding,
+    RsaKey, SshKeyOptions,
+};
 pub use pool::KeyPool;
-pub use ssh::ssh_fingerprint;
+pub use ssh::{ssh_fingerprint, ssh_key_type};
 pub use x509::x509_fingerprint;
+
+/// How an ssh public key becomes a fingerprint (each front picks its cloud's rule; both are
+/// MD5 as lowercase `:`-joined hex, and agree on every key line with single-space separators).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fingerprint {
+    /// MD5 of the key blob (`ssh-keygen -l -E md5`).
+    Md5,
+    /// Nova's `generate_fingerprint`: MD5 of base64-decoding the text's second *single-space*
+    /// separated field, which differs after a tab or a double space.
+    NovaMd5,
+}
 
 /// The two key pair types Nova knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,11 +91,15 @@ pub enum X509Problem {
     InvalidVersion(u8),
 }
 
-/// Fingerprint of an imported public key of the given kind: MD5 of the ssh
-/// key blob, or SHA-1 of the certificate DER, as lowercase `:`-joined hex.
-pub fn fingerprint(kind: KeyKind, public_key: &str) -> Result<String, KeyError> {
+/// Fingerprint of an imported public key of the given kind: MD5 of the ssh key under
+/// `scheme`, or SHA-1 of the certificate DER, as lowercase `:`-joined hex.
+pub fn fingerprint(
+    kind: KeyKind,
+    public_key: &str,
+    scheme: Fingerprint,
+) -> Result<String, KeyError> {
     match kind {
-        KeyKind::Ssh => ssh_fingerprint(public_key),
+        KeyKind::Ssh => ssh_fingerprint(public_key, scheme),
         KeyKind::X509 => x509_fingerprint(public_key),
     }
 }

@@ -1,56 +1,64 @@
-//! A small pool of pre-generated ssh (RSA-2048) key pairs, so a burst of generate requests
-//! answers without waiting for prime search.
+//! A small pool of pre-generated RSA-2048 keys, so a burst of generate requests answers
+//! without waiting for prime search (each caller writes its key out in its own form,
+//! `ssh_key_from`).
 //!
 //! One background thread keeps the pool full. It runs at the lowest scheduling priority and
 //! sleeps at least as long as each key took to make (so it uses at most about half of one core
 //! even while refilling), and it sleeps on a condition variable while the pool is full: it never
 //! starves request serving. Keys live only in memory, are handed out once (`take` removes them)
-//! and are wiped when dropped ([`GeneratedKey`] zeroizes its private key). Size 0 disables the
-//! pool entirely (no thread; `take` always answers `None`, callers generate inline).
+//! and are wiped when dropped ([`RsaKey`] zeroizes). Size 0 disables the pool entirely (no
+//! thread; `take` always answers `None`, callers generate inline).
 //!
-//! Only [`KeyKind::Ssh`] keys are pooled: x509 certificates embed the user id, so they are
-//! always generated inline.
+//! Only ssh keys come from the pool: x509 certificates embed the user id, so they are always
+//! generated inline.
 
-use super::{generate, GeneratedKey, KeyKind};
+use super::{rsa_key, RsaKey};
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Pre-generated ssh key pairs; cheap to share behind an `Arc`. Dropping it stops the refill
+/// Pre-generated RSA keys; cheap to share behind an `Arc`. Dropping it stops the refill
 /// thread and wipes the keys still pooled.
-pub struct KeyPool {
-    shared: Arc<Shared>,
+pub type KeyPool = Pool<RsaKey>;
+
+/// A pool of things that are slow to make (generic so tests can pool cheap fakes).
+pub struct Pool<T: Send + 'static> {
+    shared: Arc<Shared<T>>,
     worker: Option<JoinHandle<()>>,
 }
 
-struct Shared {
+struct Shared<T> {
     capacity: usize,
-    state: Mutex<State>,
+    state: Mutex<State<T>>,
     /// Wakes the refill thread (a key was taken, or stop).
     wake: Condvar,
     /// Wakes waiters in tests (a key was added).
     filled: Condvar,
 }
 
-struct State {
-    keys: VecDeque<GeneratedKey>,
+struct State<T> {
+    keys: VecDeque<T>,
     stop: bool,
 }
 
 /// Generates one pooled key; swappable so tests run fast.
-type Maker = Box<dyn FnMut() -> Option<GeneratedKey> + Send>;
+type Maker<T> = Box<dyn FnMut() -> Option<T> + Send>;
 
-impl KeyPool {
-    /// A pool of `capacity` ssh key pairs made with the OS rng (0 = disabled).
+impl Pool<RsaKey> {
+    /// A pool of `capacity` RSA keys made with the OS rng (0 = disabled).
     pub fn new(capacity: usize) -> KeyPool {
-        KeyPool::with_maker(
-            capacity,
-            Box::new(|| generate(KeyKind::Ssh, "", &mut rand::rngs::OsRng).ok()),
-        )
+        Pool::with_maker(capacity, Box::new(|| rsa_key(&mut rand::rngs::OsRng).ok()))
     }
 
-    fn with_maker(capacity: usize, maker: Maker) -> KeyPool {
+    /// A disabled pool.
+    pub fn disabled() -> KeyPool {
+        KeyPool::new(0)
+    }
+}
+
+impl<T: Send + 'static> Pool<T> {
+    fn with_maker(capacity: usize, maker: Maker<T>) -> Pool<T> {
         let shared = Arc::new(Shared {
             capacity,
             state: Mutex::new(State {
@@ -67,12 +75,7 @@ impl KeyPool {
                 .spawn(move || refill(&shared, maker))
                 .expect("can start the key pool thread")
         });
-        KeyPool { shared, worker }
-    }
-
-    /// A disabled pool.
-    pub fn disabled() -> KeyPool {
-        KeyPool::new(0)
+        Pool { shared, worker }
     }
 
     /// How many keys the pool keeps ready.
@@ -85,10 +88,10 @@ impl KeyPool {
         self.shared.lock().keys.len()
     }
 
-    /// A pre-generated key of `kind`, removed from the pool (never handed out again), or
-    /// `None` (pool empty or disabled, or `kind` is not pooled): then generate inline.
-    pub fn take(&self, kind: KeyKind) -> Option<GeneratedKey> {
-        if kind != KeyKind::Ssh || self.shared.capacity == 0 {
+    /// A pre-generated key, removed from the pool (never handed out again), or `None` (pool
+    /// empty or disabled): then generate inline.
+    pub fn take(&self) -> Option<T> {
+        if self.shared.capacity == 0 {
             return None;
         }
         let key = self.shared.lock().keys.pop_front();
@@ -121,13 +124,13 @@ impl KeyPool {
     }
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-impl Drop for KeyPool {
+impl<T: Send + 'static> Drop for Pool<T> {
     fn drop(&mut self) {
         {
             let mut state = self.shared.lock();
@@ -140,7 +143,7 @@ impl Drop for KeyPool {
     }
 }
 
-impl std::fmt::Debug for KeyPool {
+impl<T: Send + 'static> std::fmt::Debug for Pool<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyPool")
             .field("capacity", &self.shared.capacity)
@@ -159,7 +162,7 @@ fn lower_priority() {
     }
 }
 
-fn refill(shared: &Shared, mut maker: Maker) {
+fn refill<T>(shared: &Shared<T>, mut maker: Maker<T>) {
     lower_priority();
     loop {
         {
@@ -198,18 +201,14 @@ mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};
 
     /// A pool whose keys are cheap, numbered fakes.
-    fn fake_pool(capacity: usize) -> (KeyPool, Arc<AtomicU64>) {
+    fn fake_pool(capacity: usize) -> (Pool<String>, Arc<AtomicU64>) {
         let made = Arc::new(AtomicU64::new(0));
         let counter = made.clone();
-        let pool = KeyPool::with_maker(
+        let pool = Pool::with_maker(
             capacity,
             Box::new(move || {
                 let n = counter.fetch_add(1, Ordering::SeqCst);
-                Some(GeneratedKey {
-                    public_key: format!("ssh-rsa fake{n}"),
-                    private_key: format!("private{n}"),
-                    fingerprint: format!("fp{n}"),
-                })
+                Some(format!("key{n}"))
             }),
         );
         (pool, made)
@@ -222,16 +221,12 @@ mod tests {
         let mut seen = HashSet::new();
         for _ in 0..40 {
             let key = loop {
-                if let Some(k) = pool.take(KeyKind::Ssh) {
+                if let Some(k) = pool.take() {
                     break k;
                 }
                 std::thread::sleep(Duration::from_millis(1));
             };
-            assert!(
-                seen.insert(key.public_key.clone()),
-                "handed out twice: {}",
-                key.public_key
-            );
+            assert!(seen.insert(key.clone()), "handed out twice: {key}");
         }
         assert!(pool.wait_ready(4, Duration::from_secs(10)), "refills");
         assert_eq!(pool.ready(), 4, "never more than its size");
@@ -248,8 +243,8 @@ mod tests {
                 std::thread::spawn(move || {
                     let mut got = Vec::new();
                     while got.len() < 10 {
-                        match pool.take(KeyKind::Ssh) {
-                            Some(k) => got.push(k.public_key.clone()),
+                        match pool.take() {
+                            Some(k) => got.push(k),
                             None => std::thread::sleep(Duration::from_millis(1)),
                         }
                     }
@@ -271,18 +266,10 @@ mod tests {
         let (pool, made) = fake_pool(0);
         assert_eq!(pool.capacity(), 0);
         std::thread::sleep(Duration::from_millis(20));
-        assert!(pool.take(KeyKind::Ssh).is_none());
+        assert!(pool.take().is_none());
         assert_eq!(made.load(Ordering::SeqCst), 0, "no thread, nothing made");
         assert!(!pool.wait_ready(1, Duration::from_millis(10)));
-        assert!(KeyPool::disabled().take(KeyKind::Ssh).is_none());
-    }
-
-    #[test]
-    fn x509_is_never_pooled() {
-        let (pool, _) = fake_pool(2);
-        assert!(pool.wait_ready(2, Duration::from_secs(10)));
-        assert!(pool.take(KeyKind::X509).is_none());
-        assert_eq!(pool.ready(), 2);
+        assert!(KeyPool::disabled().take().is_none());
     }
 
     #[test]
@@ -297,12 +284,16 @@ mod tests {
     fn real_keys_are_valid_and_distinct() {
         let pool = KeyPool::new(2);
         assert!(pool.wait_ready(2, Duration::from_secs(120)));
-        let a = pool.take(KeyKind::Ssh).unwrap();
-        let b = pool.take(KeyKind::Ssh).unwrap();
+        let options = super::super::SshKeyOptions {
+            comment: "pooled".into(),
+            encoding: super::super::PrivateKeyEncoding::Pkcs1,
+        };
+        let a = super::super::ssh_key_from(pool.take().unwrap(), &options).unwrap();
+        let b = super::super::ssh_key_from(pool.take().unwrap(), &options).unwrap();
         assert_ne!(a.public_key, b.public_key);
         assert!(a.private_key.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
         assert_eq!(
-            super::super::ssh_fingerprint(&a.public_key).unwrap(),
+            super::super::ssh_fingerprint(&a.public_key, super::super::Fingerprint::Md5).unwrap(),
             a.fingerprint
         );
     }

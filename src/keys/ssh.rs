@@ -3,23 +3,33 @@
 //! Validation follows `cryptography` 43's `load_ssh_public_key` step by step
 //! (line regex, lenient base64, wire framing, per-type checks, certificate
 //! structure); the fingerprint follows Nova's `generate_fingerprint`, including
-//! its quirk of re-splitting the text on single spaces.
+//! its quirk of re-splitting the text on single spaces (`Fingerprint::NovaMd5`), or the plain
+//! MD5 of the key blob (`Fingerprint::Md5`, what `ssh-keygen -l -E md5` prints).
 
 use md5::{Digest, Md5};
 
-use super::{colon_hex, KeyError};
+use super::{colon_hex, Fingerprint, KeyError};
 
 const CERT_SUFFIX: &[u8] = b"-cert-v01@openssh.com";
 
-/// Nova's fingerprint of an ssh public key line: the key must load like
-/// `cryptography`'s `load_ssh_public_key`, then the result is
-/// `md5(base64decode(public_key.split(' ')[1]))` as lowercase `:`-joined hex.
-pub fn ssh_fingerprint(public_key: &str) -> Result<String, KeyError> {
-    validate(public_key.as_bytes()).map_err(|Invalid| KeyError::InvalidSsh)?;
-    // Nova re-splits on a single space, not on the whitespace the loader used.
-    let token = public_key.split(' ').nth(1).ok_or(KeyError::InvalidSsh)?;
-    let blob = py_b64decode(token).ok_or(KeyError::InvalidSsh)?;
-    Ok(colon_hex(&Md5::digest(&blob)))
+/// The fingerprint of an ssh public key line under `scheme`. The key must load like
+/// `cryptography`'s `load_ssh_public_key` either way.
+pub fn ssh_fingerprint(public_key: &str, scheme: Fingerprint) -> Result<String, KeyError> {
+    let blob = validate(public_key.as_bytes()).map_err(|Invalid| KeyError::InvalidSsh)?;
+    match scheme {
+        Fingerprint::Md5 => Ok(colon_hex(&Md5::digest(&blob))),
+        Fingerprint::NovaMd5 => {
+            // Nova re-splits on a single space, not on the whitespace the loader used.
+            let token = public_key.split(' ').nth(1).ok_or(KeyError::InvalidSsh)?;
+            let blob = py_b64decode(token).ok_or(KeyError::InvalidSsh)?;
+            Ok(colon_hex(&Md5::digest(&blob)))
+        }
+    }
+}
+
+/// The key type word of a valid ssh public key line (`ssh-rsa`, `ssh-ed25519`, ...).
+pub fn ssh_key_type(public_key: &str) -> Option<&str> {
+    public_key.split_whitespace().next()
 }
 
 /// Marker for "cryptography would raise" (the reason never matters to Nova).
@@ -242,7 +252,8 @@ fn lookup_format(key_type: &[u8]) -> Res<Format> {
 
 /// Would `cryptography.hazmat.primitives.serialization.load_ssh_public_key`
 /// (43.x) accept this text?
-pub(crate) fn validate(data: &[u8]) -> Res<()> {
+/// Returns the key blob (the base64-decoded second field).
+pub(crate) fn validate(data: &[u8]) -> Res<Vec<u8>> {
     let (orig_key_type, key_body) = split_line(data)?;
     let (key_type, with_cert) = match orig_key_type.strip_suffix(CERT_SUFFIX) {
         Some(stripped) => (stripped, true),
@@ -252,7 +263,13 @@ pub(crate) fn validate(data: &[u8]) -> Res<()> {
     // not a known format, so cryptography (and thus Nova) rejects them.
     let format = lookup_format(key_type)?;
     let blob = a2b_base64(key_body).ok_or(Invalid)?;
-    let mut r = Reader(&blob);
+    check_blob(format, orig_key_type, with_cert, &blob)?;
+    Ok(blob)
+}
+
+/// The wire checks of `validate`, on the decoded blob.
+fn check_blob(format: Format, orig_key_type: &[u8], with_cert: bool, blob: &[u8]) -> Res<()> {
+    let mut r = Reader(blob);
     if r.string()? != orig_key_type {
         return Err(Invalid);
     }
@@ -457,10 +474,14 @@ pub(crate) mod tests {
             let want = expected
                 .get(*name)
                 .unwrap_or_else(|| panic!("no fingerprint for {name}"));
-            assert_eq!(&ssh_fingerprint(&text).unwrap(), want, "{name} (file text)");
+            assert_eq!(
+                &ssh_fingerprint(&text, Fingerprint::NovaMd5).unwrap(),
+                want,
+                "{name} (file text)"
+            );
             // Without the trailing newline too.
             assert_eq!(
-                &ssh_fingerprint(text.trim_end()).unwrap(),
+                &ssh_fingerprint(text.trim_end(), Fingerprint::NovaMd5).unwrap(),
                 want,
                 "{name} (trimmed)"
             );
@@ -495,7 +516,11 @@ pub(crate) mod tests {
             ),
         ] {
             assert_eq!(expected[name], nova, "{name}");
-            assert_eq!(ssh_fingerprint(&data(name)).unwrap(), nova, "{name}");
+            assert_eq!(
+                ssh_fingerprint(&data(name), Fingerprint::NovaMd5).unwrap(),
+                nova,
+                "{name}"
+            );
         }
     }
 
@@ -523,7 +548,10 @@ pub(crate) mod tests {
         ];
         for case in cases {
             assert!(
-                matches!(ssh_fingerprint(&case), Err(KeyError::InvalidSsh)),
+                matches!(
+                    ssh_fingerprint(&case, Fingerprint::NovaMd5),
+                    Err(KeyError::InvalidSsh)
+                ),
                 "{case:?} should be invalid"
             );
         }
@@ -538,7 +566,8 @@ pub(crate) mod tests {
         assert!(vectors.len() > 200);
         let mut wrong = Vec::new();
         for (label, input, want) in &vectors {
-            let got = ssh_fingerprint(input).unwrap_or_else(|_| "-".to_string());
+            let got =
+                ssh_fingerprint(input, Fingerprint::NovaMd5).unwrap_or_else(|_| "-".to_string());
             if &got != want {
                 wrong.push(format!("{label}: {input:?}: want {want}, got {got}"));
             }
@@ -558,13 +587,21 @@ pub(crate) mod tests {
         // Tab before the blob and a base64-looking comment: Nova hashes the comment.
         let quirky = format!("ssh-rsa\t{blob} AAAA");
         let want = colon_hex(&Md5::digest([0u8, 0, 0]));
-        assert_eq!(ssh_fingerprint(&quirky).unwrap(), want);
+        assert_eq!(
+            ssh_fingerprint(&quirky, Fingerprint::NovaMd5).unwrap(),
+            want
+        );
         // Double space: split(' ')[1] is empty → md5 of nothing.
         let double = format!("ssh-rsa  {blob}");
         assert_eq!(
-            ssh_fingerprint(&double).unwrap(),
+            ssh_fingerprint(&double, Fingerprint::NovaMd5).unwrap(),
             "d4:1d:8c:d9:8f:00:b2:04:e9:80:09:98:ec:f8:42:7e"
         );
+        // The plain scheme hashes the blob the loader read, whatever the separators.
+        let plain = ssh_fingerprint(&rsa, Fingerprint::Md5).unwrap();
+        assert_eq!(plain, ssh_fingerprint(&rsa, Fingerprint::NovaMd5).unwrap());
+        assert_eq!(ssh_fingerprint(&quirky, Fingerprint::Md5).unwrap(), plain);
+        assert_eq!(ssh_fingerprint(&double, Fingerprint::Md5).unwrap(), plain);
     }
 
     #[test]
@@ -572,22 +609,28 @@ pub(crate) mod tests {
         let ed = data("ed25519.pub");
         let blob = ed.split(' ').nth(1).unwrap();
         // Outer type differs from the inner one.
-        assert!(ssh_fingerprint(&format!("ssh-rsa {blob}")).is_err());
-        assert!(ssh_fingerprint(&format!("ecdsa-sha2-nistp256 {blob}")).is_err());
+        assert!(ssh_fingerprint(&format!("ssh-rsa {blob}"), Fingerprint::NovaMd5).is_err());
+        assert!(
+            ssh_fingerprint(&format!("ecdsa-sha2-nistp256 {blob}"), Fingerprint::NovaMd5).is_err()
+        );
         // Trailing bytes after the key fields.
         use base64::Engine;
         let b64 = base64::engine::general_purpose::STANDARD;
         let mut raw = b64.decode(blob).unwrap();
         raw.push(0);
-        assert!(ssh_fingerprint(&format!("ssh-ed25519 {}", b64.encode(&raw))).is_err());
+        assert!(ssh_fingerprint(
+            &format!("ssh-ed25519 {}", b64.encode(&raw)),
+            Fingerprint::NovaMd5
+        )
+        .is_err());
         // DSA with a 2048-bit p (oracle.py writes it from a real DSA-2048 key;
         // OpenSSH only makes 1024-bit ones and SSH allows no other size).
-        assert!(ssh_fingerprint(&data("dsa2048.pub")).is_err());
+        assert!(ssh_fingerprint(&data("dsa2048.pub"), Fingerprint::NovaMd5).is_err());
     }
 
     #[test]
     fn sk_certificates_are_rejected_like_cryptography() {
-        assert!(ssh_fingerprint(&data("sk-ed25519-cert.pub")).is_err());
+        assert!(ssh_fingerprint(&data("sk-ed25519-cert.pub"), Fingerprint::NovaMd5).is_err());
     }
 
     #[test]
@@ -623,12 +666,12 @@ pub(crate) mod tests {
             let mut bytes = vec![0u8; len];
             rng.fill_bytes(&mut bytes);
             let s = String::from_utf8_lossy(&bytes).into_owned();
-            let _ = ssh_fingerprint(&s);
+            let _ = ssh_fingerprint(&s, Fingerprint::NovaMd5);
             let t: String = (0..len)
                 .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
                 .collect();
-            let _ = ssh_fingerprint(&t);
-            let _ = ssh_fingerprint(&format!("ssh-rsa {t}"));
+            let _ = ssh_fingerprint(&t, Fingerprint::NovaMd5);
+            let _ = ssh_fingerprint(&format!("ssh-rsa {t}"), Fingerprint::NovaMd5);
         }
         // Mutations of valid keys: flip, drop and insert bytes in the blob.
         use base64::Engine;
@@ -661,7 +704,8 @@ pub(crate) mod tests {
                         }
                     }
                 }
-                let _ = ssh_fingerprint(&format!("{kind} {}", b64.encode(&m)));
+                let _ =
+                    ssh_fingerprint(&format!("{kind} {}", b64.encode(&m)), Fingerprint::NovaMd5);
             }
         }
     }

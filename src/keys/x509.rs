@@ -121,7 +121,8 @@ mod tests {
             assert_eq!(fp, expected(name), "{name}");
             assert_eq!(fp.len(), 59);
             assert_eq!(
-                crate::keys::fingerprint(KeyKind::X509, &data(name)).unwrap(),
+                crate::keys::fingerprint(KeyKind::X509, &data(name), crate::keys::Fingerprint::Md5)
+                    .unwrap(),
                 fp
             );
         }

@@ -15,11 +15,13 @@ pub enum StoreError {
     /// A paging marker names no record of the owner.
     #[error("marker not found")]
     MarkerNotFound,
-    /// The database file is not a novakeys database, or newer than this binary.
+    /// The database is not a novakeys database, newer than this binary, or an image does not
+    /// fit its schema.
     #[error("incompatible database: {0}")]
     Incompatible(String),
     #[error("i/o: {0}")]
     Io(String),
-    #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
+    /// The backend itself failed (its message; the source is logged where it happened).
+    #[error("{0}")]
+    Backend(String),
 }

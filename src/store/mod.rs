@@ -1,675 +1,218 @@
-//! # The SQLite store
+//! # The store: what novakeys keeps, behind typed traits
 //!
-//! One file (or `:memory:`), WAL journal, migrations in code. Writes go through a single writer
-//! connection (SQLite allows one writer at a time anyway, so queueing here instead of spinning
-//! on `SQLITE_BUSY` keeps latency flat); reads use a small pool of reader connections so they
-//! never wait behind a write. Every call is synchronous: the HTTP layer runs it on the blocking
-//! pool (`web::block`). Nothing here knows about HTTP or any cloud's wire format.
+//! The domain services call these traits and nothing else; `sqlite` implements them (all SQL
+//! and all rusqlite use live there). Records are plain rows: no HTTP, no cloud's wire format.
+//! Key pair calls are async (writes wait for a group commit without holding a thread); the
+//! identity, state and snapshot calls are blocking: run them off the async workers.
+//!
+//! Caches above the store (rendered bodies, verified tokens) are keyed by a [`ChangeToken`]:
+//! a value read *before* a query that still holds afterwards means nothing was written since,
+//! so what was derived from that query is current. A store shared by several processes hands
+//! out tokens that see the other processes' writes.
 
-pub mod error;
 pub mod identity;
+pub mod image;
 pub mod keypairs;
-pub mod migrations;
-pub mod wal;
+pub mod sqlite;
 
+mod error;
 pub use error::StoreError;
 
-use rusqlite::{Connection, OpenFlags};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use identity::{AppCred, Assignment, Bootstrap, Domain, Project, Role, SigningKey, Target, User};
+use image::Image;
+use keypairs::{Keypair, ListQuery, NewKeypair, Owner};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
-/// How hard a commit tries to reach the disk (SQLite `synchronous`).
+/// A boxed future, so the traits stay object safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Changes with every committed write of its kind (see the module docs); never goes back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ChangeToken(pub u64);
+
+/// How hard a commit tries to reach the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Durability {
-    /// WAL + `synchronous=NORMAL`: a committed write survives a process crash (kill -9), but the
-    /// last commits may be lost on power loss or an OS crash.
+    /// A committed write survives a process crash (kill -9), but the last commits may be lost
+    /// on power loss or an OS crash.
     Normal,
-    /// WAL + `synchronous=FULL`: every commit is fsynced; survives power loss too.
+    /// Every commit reaches the disk before it is answered; survives power loss too.
     Full,
 }
 
-const READERS: usize = 4;
-
-/// Most writes committed together (bounds how long the first waits for the commit).
-const MAX_BATCH: usize = 64;
-
-/// How often the background checkpointer looks for new WAL frames.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
-/// SQLite's automatic checkpoint, only reached if the background one falls behind.
-const BACKSTOP_CHECKPOINT_PAGES: i64 = 20_000;
-
-/// Handle to the database; cheap to clone.
-#[derive(Clone)]
-pub struct Store {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
-    next_reader: AtomicUsize,
-    path: Option<PathBuf>,
-    /// To the batch writer thread (`write_grouped`); it ends when this is dropped.
-    jobs: Mutex<std::sync::mpsc::Sender<Job>>,
-    /// Bumped after every `write`: a value read before a query that still holds afterwards
-    /// means no write has landed since, so results derived from that query are current.
-    generation: AtomicU64,
-}
-
-impl Store {
-    /// Opens (creating if needed) the database at `path`, or an in-memory one for `:memory:`,
-    /// and brings its schema up to date.
-    pub fn open(path: &str, durability: Durability) -> Result<Store, StoreError> {
-        if path == ":memory:" {
-            let conn = Connection::open_in_memory()?;
-            configure(&conn, durability, true)?;
-            migrations::migrate(&conn)?;
-            let (jobs, queued) = std::sync::mpsc::channel();
-            let store = Store {
-                inner: Arc::new(Inner {
-                    writer: Mutex::new(conn),
-                    readers: Vec::new(),
-                    next_reader: AtomicUsize::new(0),
-                    path: None,
-                    generation: AtomicU64::new(0),
-                    jobs: Mutex::new(jobs),
-                }),
-            };
-            write_in_batches(Arc::downgrade(&store.inner), queued)?;
-            return Ok(store);
-        }
-        let file = Path::new(path);
-        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
-        }
-        let writer = Connection::open(file)?;
-        configure(&writer, durability, true)?;
-        migrations::migrate(&writer)?;
-        let mut readers = Vec::with_capacity(READERS);
-        for _ in 0..READERS {
-            let reader = Connection::open_with_flags(
-                file,
-                OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                    | OpenFlags::SQLITE_OPEN_URI,
-            )?;
-            configure(&reader, durability, false)?;
-            readers.push(Mutex::new(reader));
-        }
-        // Checkpoints move off the request path (see `checkpoint_in_background`); SQLite's own
-        // automatic one stays as a backstop at a much larger WAL.
-        writer.pragma_update(None, "wal_autocheckpoint", BACKSTOP_CHECKPOINT_PAGES)?;
-        let checkpointer = Connection::open(file)?;
-        configure(&checkpointer, durability, false)?;
-        // Only commits that are fsynced pay for growing the file (see `wal`).
-        let ahead = match durability {
-            Durability::Full => Some(wal::WalAhead::new(
-                file,
-                &checkpointer,
-                BACKSTOP_CHECKPOINT_PAGES,
-            )?),
-            Durability::Normal => None,
-        };
-        let (jobs, queued) = std::sync::mpsc::channel();
-        let store = Store {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                readers,
-                next_reader: AtomicUsize::new(0),
-                path: Some(file.to_path_buf()),
-                generation: AtomicU64::new(0),
-                jobs: Mutex::new(jobs),
-            }),
-        };
-        write_in_batches(Arc::downgrade(&store.inner), queued)?;
-        checkpoint_in_background(Arc::downgrade(&store.inner), checkpointer, ahead);
-        Ok(store)
-    }
-
-    /// The database file, if not in memory.
-    pub fn path(&self) -> Option<&Path> {
-        self.inner.path.as_deref()
-    }
-
-    /// Runs `f` on the writer connection (one at a time).
-    pub fn write<T>(
+/// Key pairs. Names are unique per user, and per project when `Owner::Project` is used.
+pub trait KeypairStore: Send + Sync {
+    /// Moves with every key pair write.
+    fn keypairs_token(&self) -> ChangeToken;
+    /// Keeps an index for `Owner::Project` lookups exactly when `wanted`.
+    fn index_by_project(&self, wanted: bool) -> Result<(), StoreError>;
+    fn count_keypairs(&self, owner: &Owner) -> BoxFuture<'static, Result<i64, StoreError>>;
+    /// All key pairs of every owner (for metrics).
+    fn count_all_keypairs(&self) -> Result<i64, StoreError>;
+    fn get_keypair(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = lock(&self.inner.writer);
-        let result = f(&mut conn);
-        // After the commit, before anyone else can write (see `generation`).
-        self.inner.generation.fetch_add(1, Ordering::Release);
-        result
-    }
-
-    /// Runs `f` on the writer inside a transaction, committed together with whatever other
-    /// `write_grouped` calls queued up meanwhile (group commit): one commit, one set of WAL
-    /// frames (and with `full` durability one fsync) for a whole burst of writes. The result
-    /// comes back only once the shared commit is done. Blocks the calling thread until then.
-    ///
-    /// An `f` that fails must leave no change behind, so that the others in its batch can still
-    /// commit: make one changing statement (SQLite undoes a failed statement by itself), after
-    /// any checks. There is no savepoint per write: copying every page a write touches into a
-    /// sub-journal cost a tenth of the writer's time. A failed `f` that did change rows (a bug)
-    /// rolls its whole batch back, and every write in it is told it was not committed.
-    pub fn write_grouped<T: Send + 'static>(
+        owner: &Owner,
+        name: &str,
+    ) -> BoxFuture<'static, Result<Option<Keypair>, StoreError>>;
+    /// One page; `MarkerNotFound` when `query.after` names no key pair of the owner.
+    fn list_keypairs(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        let (done, result) = std::sync::mpsc::sync_channel(1);
-        self.submit(f, move |r| {
-            let _ = done.send(r);
-        });
-        result.recv().unwrap_or_else(|_| Err(lost()))
-    }
-
-    /// `write_grouped` for async callers: waits without holding a thread.
-    pub async fn write_grouped_async<T: Send + 'static>(
+        owner: &Owner,
+        query: ListQuery,
+    ) -> BoxFuture<'static, Result<Vec<Keypair>, StoreError>>;
+    /// Inserts `new` for `owner`, refused with `LimitReached` when the owner already holds
+    /// `limit` (checked in the same transaction, so concurrent creates cannot overshoot) and
+    /// `Duplicate` when the name is taken.
+    fn create_keypair(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        let (done, result) = tokio::sync::oneshot::channel();
-        self.submit(f, move |r| {
-            let _ = done.send(r);
-        });
-        result.await.unwrap_or_else(|_| Err(lost()))
-    }
-
-    fn submit<T: Send + 'static>(
+        new: NewKeypair,
+        owner: Owner,
+        limit: Option<i64>,
+    ) -> BoxFuture<'static, Result<Keypair, StoreError>>;
+    /// `NotFound` if `owner` has no key pair `name`.
+    fn delete_keypair(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-        deliver: impl FnOnce(Result<T, StoreError>) + Send + 'static,
-    ) {
-        let job: Job = Box::new(move |conn: Option<&Connection>| {
-            // None: the batch's transaction could not be had, or was lost; it never ran.
-            let outcome = conn.map(|conn| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)))
-                    .unwrap_or_else(|_| Err(StoreError::Io("write panicked".into())))
-            });
-            let ok = matches!(outcome, Some(Ok(_)));
-            let complete: Completion = Box::new(move |commit: Result<(), &StoreError>| {
-                deliver(match (outcome, commit) {
-                    (Some(Err(e)), _) => Err(e),
-                    (Some(Ok(v)), Ok(())) => Ok(v),
-                    (_, Err(e)) => Err(StoreError::Io(format!("write not committed: {e}"))),
-                    (None, Ok(())) => Err(StoreError::Io("write not run".into())),
-                })
-            });
-            (ok, complete)
-        });
-        let sent = self
-            .inner
-            .jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(job);
-        if let Err(std::sync::mpsc::SendError(job)) = sent {
-            job(None).1(Err(&lost()));
-        }
-    }
-
-    /// Changes with every write; read it *before* a query whose result you keep, and the
-    /// result is current as long as `generation()` still returns the same value.
-    pub fn generation(&self) -> u64 {
-        self.inner.generation.load(Ordering::Acquire)
-    }
-
-    /// Runs `f` on a reader connection (the writer when in memory).
-    pub fn read<T>(
+        owner: Owner,
+        name: String,
+    ) -> BoxFuture<'static, Result<(), StoreError>>;
+    /// Bulk load, no limits, in transactions of `batch` rows (the `seed` command); blocking.
+    fn load_keypairs(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        if self.inner.readers.is_empty() {
-            return f(&lock(&self.inner.writer));
-        }
-        let n = self.inner.readers.len();
-        let start = self.inner.next_reader.fetch_add(1, Ordering::Relaxed);
-        // Take the first free reader; if all are busy, wait on ours.
-        for i in 0..n {
-            if let Ok(conn) = self.inner.readers[(start + i) % n].try_lock() {
-                return f(&conn);
-            }
-        }
-        f(&lock(&self.inner.readers[start % n]))
-    }
+        rows: &mut dyn Iterator<Item = NewKeypair>,
+        batch: usize,
+    ) -> Result<u64, StoreError>;
 }
 
-/// Copies committed WAL frames into the database file from a thread of its own. SQLite's
-/// automatic checkpoint runs inside whichever commit crosses 1000 WAL pages and fsyncs there:
-/// under a stream of imports that request stalled for up to half a second (p99 460 ms). A
-/// PASSIVE checkpoint never blocks the writer or the readers. With `ahead`, it then keeps the
-/// WAL file written ahead of the writer (see `wal`). The thread ends with the store.
-fn checkpoint_in_background(
-    store: std::sync::Weak<Inner>,
-    conn: Connection,
-    mut ahead: Option<wal::WalAhead>,
-) {
-    let spawned = std::thread::Builder::new()
-        .name("novakeys-checkpoint".into())
-        .spawn(move || {
-            let mut seen = 0;
-            loop {
-                std::thread::sleep(CHECKPOINT_EVERY);
-                let Some(inner) = store.upgrade() else { return };
-                let now = inner.generation.load(Ordering::Acquire);
-                drop(inner);
-                if now == seen {
-                    continue;
-                }
-                seen = now;
-                // (busy, frames in the WAL, frames checkpointed)
-                let frames = match conn
-                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
-                {
-                    Ok(frames) => frames,
-                    Err(e) => {
-                        log::warn!("background checkpoint: {e}");
-                        continue;
-                    }
-                };
-                if let Some(wal) = &ahead {
-                    let Some(inner) = store.upgrade() else { return };
-                    if let Err(e) = wal.keep_ahead(frames, &inner.writer) {
-                        // Commits still work, they only append again.
-                        log::warn!("writing the WAL ahead stopped: {e}");
-                        ahead = None;
-                    }
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        // The backstop still checkpoints, just on the request path.
-        log::warn!("no background checkpoint thread: {e}");
-    }
+/// Identity records. Every write moves `identity_token`.
+pub trait IdentityStore: Send + Sync {
+    fn identity_token(&self) -> ChangeToken;
+    fn identity_is_empty(&self) -> Result<bool, StoreError>;
+    /// Writes `b` in one transaction if the store has no identity data; says whether it did.
+    fn bootstrap(&self, b: &Bootstrap) -> Result<bool, StoreError>;
+
+    fn insert_domain(&self, d: &Domain) -> Result<(), StoreError>;
+    fn get_domain(&self, id: &str) -> Result<Option<Domain>, StoreError>;
+    fn get_domain_by_name(&self, name: &str) -> Result<Option<Domain>, StoreError>;
+    fn list_domains(&self) -> Result<Vec<Domain>, StoreError>;
+
+    fn insert_project(&self, p: &Project) -> Result<(), StoreError>;
+    fn update_project(&self, p: &Project) -> Result<(), StoreError>;
+    /// With its assignments and application credentials; users lose it as default project.
+    fn delete_project(&self, id: &str) -> Result<(), StoreError>;
+    fn get_project(&self, id: &str) -> Result<Option<Project>, StoreError>;
+    fn get_project_by_name(
+        &self,
+        domain_id: &str,
+        name: &str,
+    ) -> Result<Option<Project>, StoreError>;
+    fn list_projects(&self) -> Result<Vec<Project>, StoreError>;
+
+    fn insert_user(&self, u: &User) -> Result<(), StoreError>;
+    fn update_user(&self, u: &User) -> Result<(), StoreError>;
+    /// With the user's assignments and application credentials.
+    fn delete_user(&self, id: &str) -> Result<(), StoreError>;
+    fn get_user(&self, id: &str) -> Result<Option<User>, StoreError>;
+    fn get_user_by_name(&self, domain_id: &str, name: &str) -> Result<Option<User>, StoreError>;
+    fn list_users(&self) -> Result<Vec<User>, StoreError>;
+
+    fn insert_role(&self, r: &Role) -> Result<(), StoreError>;
+    fn get_role(&self, id: &str) -> Result<Option<Role>, StoreError>;
+    /// In creation order.
+    fn list_roles(&self) -> Result<Vec<Role>, StoreError>;
+
+    /// Idempotent.
+    fn grant(&self, a: &Assignment) -> Result<(), StoreError>;
+    /// `NotFound` if there was no such grant.
+    fn revoke_grant(&self, a: &Assignment) -> Result<(), StoreError>;
+    /// Ordered by target, then user, then role.
+    fn list_assignments(&self) -> Result<Vec<Assignment>, StoreError>;
+    /// The roles granted directly to `user_id` on `target`, in grant order.
+    fn direct_roles(&self, user_id: &str, target: &Target) -> Result<Vec<Role>, StoreError>;
+
+    fn insert_app_cred(&self, a: &AppCred) -> Result<(), StoreError>;
+    fn get_app_cred(&self, id: &str) -> Result<Option<AppCred>, StoreError>;
+    fn get_app_cred_by_name(
+        &self,
+        user_id: &str,
+        name: &str,
+    ) -> Result<Option<AppCred>, StoreError>;
+    /// In creation order.
+    fn list_app_creds(&self, user_id: &str) -> Result<Vec<AppCred>, StoreError>;
+    fn delete_app_cred(&self, user_id: &str, id: &str) -> Result<(), StoreError>;
+
+    /// Records a revoked token by audit id (kept until `expires_at`).
+    fn revoke_token(&self, audit_id: &str, expires_at: i64) -> Result<(), StoreError>;
+    fn is_revoked(&self, audit_id: &str) -> Result<bool, StoreError>;
+    fn purge_revocations(&self, before: i64) -> Result<(), StoreError>;
+
+    /// The newest `n` signing keys, newest first.
+    fn signing_keys(&self, n: usize) -> Result<Vec<SigningKey>, StoreError>;
+    /// Adds a new current key and forgets all but the newest `keep`.
+    fn add_signing_key(
+        &self,
+        key: &SigningKey,
+        created_at: &str,
+        keep: usize,
+    ) -> Result<(), StoreError>;
 }
 
-/// A queued `write_grouped` call: runs in the batch's transaction (or, given `None`, is told
-/// it could not run), says whether it succeeded, and hands back what delivers its result once
-/// the commit's outcome is known.
-type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Completion) + Send>;
-type Completion = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
-
-fn lost() -> StoreError {
-    StoreError::Io("the batch writer is gone".into())
+/// What `StateStore::apply` rewrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// The token signing keys are not those of before (reload them).
+    pub signing_keys: bool,
+    /// Names of the rewritten tables (for tests and logs).
+    pub tables: Vec<String>,
 }
 
-/// The batch writer: runs the queued jobs as one transaction on the writer connection, taking
-/// in those that arrive meanwhile (up to `MAX_BATCH`), and answers each after the commit. A
-/// burst of N concurrent writes costs one commit instead of N, with no thread parked per
-/// waiting write.
-fn write_in_batches(
-    store: std::sync::Weak<Inner>,
-    queued: std::sync::mpsc::Receiver<Job>,
-) -> Result<(), StoreError> {
-    std::thread::Builder::new()
-        .name("novakeys-writer".into())
-        .spawn(move || {
-            while let Ok(first) = queued.recv() {
-                // Taken one at a time: a job queued by the time the one before it has run
-                // shares this batch's commit instead of waiting for the next one.
-                let batch = std::iter::once(first)
-                    .chain(std::iter::from_fn(|| queued.try_recv().ok()))
-                    .take(MAX_BATCH);
-                let Some(inner) = store.upgrade() else {
-                    for job in batch {
-                        job(None).1(Err(&lost()));
-                    }
-                    return;
-                };
-                let conn = lock(&inner.writer);
-                let committed = run_batch(&conn, batch);
-                // Before anyone hears back: a caller that reads after its write is answered
-                // must not be served a result (or a cached body) from before it.
-                inner.generation.fetch_add(1, Ordering::Release);
-                drop(conn);
-                committed.answer();
-            }
-        })
-        .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
-    Ok(())
+/// A named snapshot as listed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SnapshotInfo {
+    pub name: String,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
-/// Runs one of the batch's fixed statements (cached: parsing them each time cost as much as
-/// the insert itself).
-fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(sql)?.execute([])?;
-    Ok(())
+/// Whole-state images (reset, export/import) and named snapshots.
+pub trait StateStore: Send + Sync {
+    /// Everything stored, read consistently.
+    fn capture(&self) -> Result<Image, StoreError>;
+    /// Only the token signing keys (a reset baseline keeps this store's own).
+    fn capture_signing_keys(&self) -> Result<Image, StoreError>;
+    /// Replaces everything with `image` in one transaction (readers see the old or the new
+    /// state); `Incompatible` if the image does not fit the schema.
+    fn apply(&self, image: &Image) -> Result<Applied, StoreError>;
+    /// A new, empty store of the same kind, in memory (to build a reset baseline).
+    fn scratch(&self) -> Result<Arc<dyn Store>, StoreError>;
+
+    fn save_snapshot(&self, name: &str) -> Result<SnapshotInfo, StoreError>;
+    /// Applies the snapshot; `None` when there is none of that name.
+    fn restore_snapshot(&self, name: &str) -> Result<Option<Applied>, StoreError>;
+    /// False when there is none of that name.
+    fn delete_snapshot(&self, name: &str) -> Result<bool, StoreError>;
+    fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>, StoreError>;
 }
 
-/// A batch after its commit (or its failure), each job's answer still to be given.
-struct Committed {
-    jobs: Vec<Completion>,
-    commit: Result<(), StoreError>,
+/// Everything the services need from one store.
+pub trait Store: KeypairStore + IdentityStore + StateStore {
+    /// Where the data lives, for messages (a file path, or `:memory:`).
+    fn location(&self) -> String;
 }
 
-impl Committed {
-    fn answer(self) {
-        for complete in self.jobs {
-            complete(self.commit.as_ref().map(|_| ()));
-        }
-    }
+/// Opens the store `location` names: a SQLite file, or `:memory:`.
+pub fn open(location: &str, durability: Durability) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(sqlite::SqliteStore::open(location, durability)?))
 }
 
-/// One transaction for all `jobs`. A job that fails has left nothing behind (see
-/// `write_grouped`), so the others still commit; if one did, or SQLite rolled the transaction
-/// back by itself (disk full, I/O error), the whole batch fails.
-fn run_batch(conn: &Connection, mut jobs: impl Iterator<Item = Job>) -> Committed {
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
-        return Committed {
-            jobs: jobs.map(|job| job(None).1).collect(),
-            commit: Err(e),
-        };
-    }
-    let mut completions = Vec::new();
-    let mut lost = None;
-    for job in jobs.by_ref() {
-        let changes = conn.total_changes();
-        let (ok, complete) = job(Some(conn));
-        completions.push(complete);
-        if conn.is_autocommit() {
-            lost = Some(StoreError::Io("the transaction was rolled back".into()));
-            break;
-        }
-        if !ok && conn.total_changes() != changes {
-            log::error!("a grouped write failed after changing rows; rolling back its batch");
-            lost = Some(StoreError::Io(
-                "a failed write in the same batch left changes behind".into(),
-            ));
-            break;
-        }
-    }
-    let commit = match lost {
-        Some(e) => Err(e),
-        None => exec(conn, "COMMIT"),
-    };
-    if commit.is_err() {
-        if !conn.is_autocommit() {
-            let _ = exec(conn, "ROLLBACK");
-        }
-        completions.extend(jobs.map(|job| job(None).1));
-    }
-    Committed {
-        jobs: completions,
-        commit,
-    }
-}
-
-fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    // A panic while holding a connection leaves no half transaction behind (rusqlite rolls back
-    // on drop), so the connection is still usable.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn configure(conn: &Connection, durability: Durability, writer: bool) -> Result<(), StoreError> {
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    if writer {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-    }
-    let sync = match durability {
-        Durability::Normal => "NORMAL",
-        Durability::Full => "FULL",
-    };
-    conn.pragma_update(None, "synchronous", sync)?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.set_prepared_statement_cache_capacity(64);
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Many writers at once, some failing: each gets its own outcome, a failed insert takes no
-    /// other write down with it, and every acknowledged write is in the database.
-    #[test]
-    fn grouped_writes_succeed_and_fail_one_by_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("g.db");
-        let store = Store::open(path.to_str().unwrap(), Durability::Normal).unwrap();
-        store
-            .write(|c| {
-                c.execute_batch(
-                    "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL);
-                     INSERT INTO t (k, v) VALUES (1000, 'taken');",
-                )?;
-                Ok(())
-            })
-            .unwrap();
-        let threads: Vec<_> = (0..64)
-            .map(|i| {
-                let store = store.clone();
-                std::thread::spawn(move || {
-                    store.write_grouped(move |c| {
-                        // Every fourth writer inserts a key that is already there; every
-                        // fifth is refused by a check before it writes anything.
-                        if i % 5 == 4 {
-                            return Err(StoreError::LimitReached { limit: 0 });
-                        }
-                        let k = if i % 4 == 3 { 1000 } else { i };
-                        match c.execute("INSERT INTO t (k, v) VALUES (?1, 'x')", [k]) {
-                            Ok(_) => Ok(i),
-                            Err(rusqlite::Error::SqliteFailure(e, _))
-                                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-                            {
-                                Err(StoreError::Duplicate)
-                            }
-                            Err(e) => Err(e.into()),
-                        }
-                    })
-                })
-            })
-            .collect();
-        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-        for (i, r) in results.iter().enumerate() {
-            match r {
-                Ok(v) => assert_eq!(*v, i as i64),
-                Err(StoreError::LimitReached { .. }) => assert_eq!(i % 5, 4),
-                Err(StoreError::Duplicate) => assert!(i % 4 == 3 && i % 5 != 4, "writer {i}"),
-                Err(e) => panic!("writer {i}: {e}"),
-            }
-        }
-        let keys = keys_in_t(&store);
-        let mut expected: Vec<i64> = (0..64).filter(|i| i % 4 != 3 && i % 5 != 4).collect();
-        expected.push(1000);
-        assert_eq!(keys, expected);
-    }
-
-    /// Runs `first` and then `second` as grouped writes in one batch: `first` waits, inside the
-    /// batch, until `second` has been queued behind it.
-    fn in_one_batch<A, B>(
-        store: &Store,
-        first: impl FnOnce(&Connection) -> Result<A, StoreError> + Send + 'static,
-        second: impl FnOnce(&Connection) -> Result<B, StoreError> + Send + 'static,
-    ) -> (Result<A, StoreError>, Result<B, StoreError>)
-    where
-        A: Send + 'static,
-        B: Send + 'static,
-    {
-        let (started, running) = std::sync::mpsc::channel();
-        let (go, proceed) = std::sync::mpsc::channel::<()>();
-        let a = {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                store.write_grouped(move |c| {
-                    started.send(()).unwrap();
-                    proceed
-                        .recv_timeout(std::time::Duration::from_secs(10))
-                        .unwrap();
-                    first(c)
-                })
-            })
-        };
-        running.recv().unwrap();
-        let b = {
-            let store = store.clone();
-            std::thread::spawn(move || store.write_grouped(second))
-        };
-        // Long enough for the second write to be queued while the first one still runs.
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        go.send(()).unwrap();
-        (a.join().unwrap(), b.join().unwrap())
-    }
-
-    fn keys_in_t(store: &Store) -> Vec<i64> {
-        store
-            .read(|c| {
-                let mut s = c.prepare("SELECT k FROM t ORDER BY k")?;
-                let keys = s.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-                Ok(keys)
-            })
-            .unwrap()
-    }
-
-    /// The table is still empty, and the next grouped write commits.
-    fn nothing_written_and_the_writer_goes_on(store: &Store) {
-        assert_eq!(keys_in_t(store), Vec::<i64>::new());
-        store
-            .write_grouped(|c| Ok(c.execute("INSERT INTO t (k) VALUES (3)", [])?))
-            .unwrap();
-        assert_eq!(keys_in_t(store), [3]);
-    }
-
-    /// A write that fails after changing rows breaks the rule of `write_grouped`: its change
-    /// cannot be taken back alone, so nothing of its batch is committed, and each write in it
-    /// hears so.
-    #[test]
-    fn a_failed_write_that_left_changes_takes_its_batch_down() {
-        let store = store_with_table_t();
-        let (first, second) = in_one_batch(
-            &store,
-            |c| Ok(c.execute("INSERT INTO t (k) VALUES (1)", [])?),
-            |c| -> Result<(), StoreError> {
-                c.execute("INSERT INTO t (k) VALUES (2)", [])?;
-                Err(StoreError::Duplicate)
-            },
-        );
-        assert!(matches!(first, Err(StoreError::Io(_))), "{first:?}");
-        assert!(matches!(second, Err(StoreError::Duplicate)), "{second:?}");
-        nothing_written_and_the_writer_goes_on(&store);
-    }
-
-    /// If the batch's transaction ends under it (SQLite rolls back by itself on a full disk or
-    /// an I/O error; here a write ends it), no write of the batch is reported as committed.
-    #[test]
-    fn a_batch_whose_transaction_ends_early_fails_whole() {
-        let store = store_with_table_t();
-        let (first, second) = in_one_batch(
-            &store,
-            |c| Ok(c.execute("INSERT INTO t (k) VALUES (1)", [])?),
-            |c| Ok(c.execute_batch("ROLLBACK")?),
-        );
-        assert!(matches!(first, Err(StoreError::Io(_))), "{first:?}");
-        assert!(matches!(second, Err(StoreError::Io(_))), "{second:?}");
-        nothing_written_and_the_writer_goes_on(&store);
-    }
-
-    /// An in-memory store with a table `t (k INTEGER PRIMARY KEY)`.
-    fn store_with_table_t() -> Store {
-        let store = Store::open(":memory:", Durability::Normal).unwrap();
-        store
-            .write(|c| Ok(c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")?))
-            .unwrap();
-        store
-    }
-
-    /// A write queued while a batch runs joins that batch: one commit for both.
-    #[test]
-    fn a_write_queued_during_a_batch_shares_its_commit() {
-        let store = store_with_table_t();
-        let before = store.generation();
-        let (first, second) = in_one_batch(
-            &store,
-            |c| Ok(c.execute("INSERT INTO t (k) VALUES (1)", [])?),
-            |c| Ok(c.execute("INSERT INTO t (k) VALUES (2)", [])?),
-        );
-        assert_eq!(first.unwrap(), 1);
-        assert_eq!(second.unwrap(), 1);
-        assert_eq!(store.generation(), before + 1, "one batch, one commit");
-    }
-
-    /// By the time a grouped write is answered, the generation has moved: a read made after
-    /// the answer never takes a cached result from before the write as current.
-    #[test]
-    fn the_generation_moves_before_a_write_is_answered() {
-        let store = Store::open(":memory:", Durability::Normal).unwrap();
-        let writers: Vec<_> = (0..4)
-            .map(|_| {
-                let store = store.clone();
-                std::thread::spawn(move || {
-                    for _ in 0..500 {
-                        let before = store.generation();
-                        store.write_grouped(|_| Ok(())).unwrap();
-                        assert!(store.generation() > before);
-                    }
-                })
-            })
-            .collect();
-        for w in writers {
-            w.join().unwrap();
-        }
-    }
-
-    /// A write that panics is reported as an error and its change undone; the writer thread
-    /// goes on.
-    #[test]
-    fn a_panicking_grouped_write_is_reported_and_undone() {
-        let store = store_with_table_t();
-        let boom = store.write_grouped(|c| -> Result<(), StoreError> {
-            c.execute("INSERT INTO t (k) VALUES (1)", [])?;
-            panic!("boom")
-        });
-        assert!(matches!(boom, Err(StoreError::Io(_))), "{boom:?}");
-        let before = store.generation();
-        store
-            .write_grouped(|c| Ok(c.execute("INSERT INTO t (k) VALUES (2)", [])?))
-            .unwrap();
-        assert!(
-            store.generation() > before,
-            "a grouped write moves the generation"
-        );
-        assert_eq!(keys_in_t(&store), [2]);
-    }
-
-    fn wal_len(dir: &tempfile::TempDir) -> u64 {
-        std::fs::metadata(dir.path().join("s.db-wal")).map_or(0, |m| m.len())
-    }
-
-    /// With `full`, the checkpoint thread writes the WAL ahead of the writer once something was
-    /// written (see `wal`); with `normal` it leaves the file as SQLite grows it.
-    #[test]
-    fn the_wal_is_written_ahead_only_when_commits_are_fsynced() {
-        for (durability, ahead) in [(Durability::Full, true), (Durability::Normal, false)] {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("s.db");
-            let store = Store::open(path.to_str().unwrap(), durability).unwrap();
-            store
-                .write_grouped(|c| Ok(c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")?))
-                .unwrap();
-            let written = wal_len(&dir);
-            assert!(written < 1 << 20, "{written}");
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            let mut polls = 0;
-            // Five checkpoint passes are enough to see nothing happen with `normal`.
-            while (wal_len(&dir) < 1 << 20 && std::time::Instant::now() < deadline)
-                && (ahead || polls < 5)
-            {
-                std::thread::sleep(CHECKPOINT_EVERY);
-                polls += 1;
-            }
-            assert_eq!(
-                wal_len(&dir) >= 1 << 20,
-                ahead,
-                "{durability:?}: {}",
-                wal_len(&dir)
-            );
-            store
-                .write_grouped(|c| Ok(c.execute("INSERT INTO t (k) VALUES (1)", [])?))
-                .unwrap();
-            assert_eq!(keys_in_t(&store), [1]);
-        }
-    }
+/// `[A-Za-z0-9_.-]{1,64}`, and not only dots: what a snapshot may be called.
+pub fn valid_snapshot_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && !name.bytes().all(|b| b == b'.')
 }

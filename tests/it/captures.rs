@@ -6,7 +6,7 @@
 //! ids, timestamps), which are checked for shape instead.
 
 use crate::common::{raw_request, spawn_app, test_config, RawResponse};
-use novakeys::auth::AuthMode;
+use novakeys::config::AuthMode;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -181,7 +181,7 @@ fn normalise(body: &str, varying: &[String], ours: bool, problems: &mut Vec<Stri
             }
         }
     }
-    String::from_utf8(novakeys::pyjson::to_vec(&v)).unwrap()
+    String::from_utf8(novakeys::pycompat::pyjson::to_vec(&v)).unwrap()
 }
 
 fn compare(c: &Capture, r: &RawResponse) -> Vec<String> {

@@ -3,7 +3,7 @@
 //! every response header line.
 
 use novakeys::app::App;
-use novakeys::auth::AuthMode;
+use novakeys::config::AuthMode;
 use novakeys::config::Config;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

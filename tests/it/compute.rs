@@ -2,7 +2,7 @@
 //! input. Every test starts its own app (noauth, in-memory store).
 
 use crate::common::{call, raw_request, spawn_app, test_config, TestApp};
-use novakeys::auth::AuthMode;
+use novakeys::config::AuthMode;
 use novakeys::config::Config;
 use serde_json::{json, Value};
 

@@ -2,7 +2,7 @@
 //! access, export/import and the OpenAPI document.
 
 use crate::common::{call, spawn_app, test_config, RawResponse, TestApp};
-use novakeys::auth::AuthMode;
+use novakeys::config::AuthMode;
 use novakeys::config::Config;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -864,7 +864,7 @@ fn export_import_and_authorized_keys() {
     assert_eq!(names, ["ed@oracle", "key-2", "key-3"]);
     assert_eq!(
         rows[0][fp_col],
-        novakeys::keys::ssh_fingerprint(ED25519).unwrap()
+        novakeys::keys::ssh_fingerprint(ED25519, novakeys::keys::Fingerprint::NovaMd5).unwrap()
     );
 
     let state = dir.path().join("state.json");

@@ -2,7 +2,7 @@
 //! Every answer is a 4xx with Nova's (or webob's) fault body, never a 500 or a hang.
 
 use crate::common::{call, raw_request, spawn_app, test_config, RawResponse, TestApp};
-use novakeys::auth::AuthMode;
+use novakeys::config::AuthMode;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -285,7 +285,7 @@ async fn oversized_public_keys() {
         "x".repeat(100_000),
     ] {
         let body = json!({"keypair": {"name": "big", "public_key": key}}).to_string();
-        assert!(body.len() < novakeys::compute::MAX_BODY);
+        assert!(body.len() < novakeys::http::body::OSLO_MAX_BODY);
         let message = bad_request(&post(&app, "2.2", &body).await);
         assert_eq!(
             message,

@@ -5,7 +5,7 @@
 //! the README's `keypair_scope = project` semantics.
 
 use crate::common::{call, spawn_app, test_config, RawResponse, TestApp};
-use novakeys::auth::AuthMode;
+use novakeys::config::AuthMode;
 use novakeys::config::KeypairScope;
 use serde_json::{json, Value};
 

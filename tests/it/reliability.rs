@@ -362,7 +362,7 @@ fn check_db(db: &str, ledger: &Ledger) {
         assert_eq!(public_key, ED25519, "{key}");
         assert_eq!(
             *fingerprint,
-            novakeys::keys::ssh_fingerprint(ED25519).unwrap(),
+            novakeys::keys::ssh_fingerprint(ED25519, novakeys::keys::Fingerprint::NovaMd5).unwrap(),
             "{key}"
         );
         assert!(created.len() >= 19, "{key}: {created}");

@@ -1,0 +1,600 @@
+//! # Identity: tokens, roles, secrets, the bootstrap fixtures
+//!
+//! The Keystone rules every front relies on: JWS tokens (signed with the store's ES256 keys,
+//! Keystone's claim names), their verification (signature, expiry, revocation, and that the
+//! user, its domain and the scope still exist, are enabled and still carry roles), Keystone's
+//! role implications, and password / secret hashing. The Keystone front renders them; the
+//! other fronts only verify tokens.
+
+pub mod fixtures;
+pub mod jws;
+
+use super::{DomainError, Principal};
+use crate::determinism::Determinism;
+use crate::store::identity::{AppCred, Domain, Project, Role, Target, User};
+use crate::store::{ChangeToken, Store, StoreError};
+use jws::{Signer, TokenClaims};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// What the identity service is set up with.
+#[derive(Debug, Clone)]
+pub struct IdentitySettings {
+    /// Bootstrap fixtures (YAML); `None`: the built-in `fixtures/default.yaml`.
+    pub fixtures: Option<PathBuf>,
+    /// Token lifetime in seconds.
+    pub token_expiration: u64,
+    /// bcrypt cost for passwords and secrets.
+    pub password_hash_cost: u32,
+}
+
+/// How many verified tokens the compute hot path remembers.
+const CACHE_SIZE: usize = 4096;
+/// How many signing keys verify: the current one and the one before it.
+const KEYS_KEPT: usize = 2;
+
+/// The identity service, shared by every front.
+pub struct Identity {
+    store: Arc<dyn Store>,
+    signer: RwLock<Arc<Signer>>,
+    /// Bumped by every revocation and every identity change that can invalidate a token
+    /// (disable/delete of a user or project, role changes, key rotation): cached
+    /// verifications from an older generation are re-checked.
+    generation: AtomicU64,
+    cache: Mutex<HashMap<String, Cached>>,
+    token_expiration: i64,
+    hash_cost: u32,
+    /// Secrets that already passed bcrypt: stored hash → salted SHA-256 of the secret.
+    verified: Mutex<HashMap<String, [u8; 32]>>,
+    /// Per-process random salt for `verified`.
+    verified_salt: [u8; 32],
+    det: Arc<Determinism>,
+}
+
+/// How many verified secrets `check_secret` remembers.
+const VERIFIED_SIZE: usize = 1024;
+
+struct Cached {
+    ctx: Arc<Principal>,
+    generation: (u64, ChangeToken),
+    exp: i64,
+}
+
+/// What a token is scoped to.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    Unscoped,
+    Project { project: Project, domain: Domain },
+    Domain(Domain),
+    System,
+}
+
+/// A token that verified, with everything needed to render it.
+#[derive(Debug, Clone)]
+pub struct ValidToken {
+    pub claims: TokenClaims,
+    pub user: User,
+    pub user_domain: Domain,
+    pub scope: Scope,
+    pub roles: Vec<Role>,
+    pub app_cred: Option<AppCred>,
+}
+
+impl ValidToken {
+    pub fn is_admin(&self) -> bool {
+        self.roles.iter().any(|r| r.name == "admin")
+    }
+    pub fn project_id(&self) -> Option<&str> {
+        match &self.scope {
+            Scope::Project { project, .. } => Some(&project.id),
+            _ => None,
+        }
+    }
+}
+
+/// Why a token did not verify.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Invalid {
+    /// Not one of our tokens at all ("Could not find token").
+    Unknown,
+    /// Ours, but expired, revoked, or its user/scope is gone or disabled.
+    Failed,
+}
+
+/// Keystone's role implications (keystone-manage bootstrap): admin ⇒ manager ⇒ member ⇒ reader.
+fn implied(name: &str) -> &'static [&'static str] {
+    match name {
+        "admin" => &["manager", "member"],
+        "manager" => &["member"],
+        "member" => &["reader"],
+        _ => &[],
+    }
+}
+
+/// Direct roles on `target` plus the roles they imply (existing ones only), without repeats.
+pub fn effective_roles(
+    store: &dyn Store,
+    user_id: &str,
+    target: &Target,
+) -> Result<Vec<Role>, StoreError> {
+    let mut roles = store.direct_roles(user_id, target)?;
+    if roles.is_empty() {
+        return Ok(roles);
+    }
+    let all = store.list_roles()?;
+    let mut i = 0;
+    while i < roles.len() {
+        for name in implied(&roles[i].name) {
+            if !roles.iter().any(|r| r.name == *name) {
+                if let Some(r) = all.iter().find(|r| r.name == *name) {
+                    roles.push(r.clone());
+                }
+            }
+        }
+        i += 1;
+    }
+    Ok(roles)
+}
+
+/// The implications among `roles` as (prior, implied) pairs, for `effective` assignments.
+pub fn implications(all: &[Role]) -> Vec<(Role, Role)> {
+    let mut out = Vec::new();
+    for prior in all {
+        for name in implied(&prior.name) {
+            if let Some(r) = all.iter().find(|r| r.name == *name) {
+                out.push((prior.clone(), r.clone()));
+            }
+        }
+    }
+    out
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Identity {
+    /// Applies the fixtures to a store without identity data, makes the first signing key if
+    /// there is none, and forgets revocations of long-expired tokens.
+    pub fn new(
+        settings: &IdentitySettings,
+        store: Arc<dyn Store>,
+        det: Arc<Determinism>,
+    ) -> anyhow::Result<Identity> {
+        let fixtures = fixtures::Fixtures::load(settings.fixtures.as_deref())?;
+        let origin = settings
+            .fixtures
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "fixtures/default.yaml".into());
+        fixtures.apply_with(&*store, settings.password_hash_cost, &origin, &det)?;
+        let mut keys = store.signing_keys(KEYS_KEPT)?;
+        if keys.is_empty() {
+            let key = jws::generate_key_with(&mut det.rng())?;
+            store.add_signing_key(&key, &det.now().to_rfc3339(), KEYS_KEPT)?;
+            keys = store.signing_keys(KEYS_KEPT)?;
+        }
+        store.purge_revocations(det.timestamp() - 7 * 86400)?;
+        Ok(Identity {
+            store,
+            signer: RwLock::new(Arc::new(Signer::new(&keys)?)),
+            generation: AtomicU64::new(0),
+            cache: Mutex::new(HashMap::new()),
+            token_expiration: settings.token_expiration as i64,
+            hash_cost: settings.password_hash_cost,
+            verified: Mutex::new(HashMap::new()),
+            verified_salt: rand::random(),
+            det,
+        })
+    }
+
+    /// Where ids, keys and time come from.
+    pub fn determinism(&self) -> &Determinism {
+        &self.det
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    pub fn hash_cost(&self) -> u32 {
+        self.hash_cost
+    }
+
+    pub fn token_expiration(&self) -> i64 {
+        self.token_expiration
+    }
+
+    fn signer(&self) -> Arc<Signer> {
+        self.signer
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Whether `secret` matches the bcrypt `hash`. A secret that already matched this very hash
+    /// is recognised by its salted SHA-256 (kept in memory only, for at most `VERIFIED_SIZE`
+    /// hashes) instead of running bcrypt again: a changed password has a new hash, so it can
+    /// never match a stale entry. Failures are never cached.
+    pub fn check_secret(&self, secret: &str, hash: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        let digest: [u8; 32] = Sha256::new()
+            .chain_update(self.verified_salt)
+            .chain_update(secret.as_bytes())
+            .finalize()
+            .into();
+        {
+            let cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(known) = cache.get(hash) {
+                // Constant-time comparison.
+                if known
+                    .iter()
+                    .zip(digest)
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+                {
+                    return true;
+                }
+            }
+        }
+        if !bcrypt::verify(secret, hash).unwrap_or(false) {
+            return false;
+        }
+        let mut cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= VERIFIED_SIZE {
+            cache.clear();
+        }
+        cache.insert(hash.to_string(), digest);
+        true
+    }
+
+    /// The bcrypt hash a password or secret is stored as (salt from the determinism source).
+    pub fn hash_secret(&self, secret: &str) -> Result<String, StoreError> {
+        bcrypt::hash_with_salt(secret, self.hash_cost, self.det.bytes::<16>())
+            .map(|h| h.to_string())
+            .map_err(|e| StoreError::Io(format!("hashing: {e}")))
+    }
+
+    /// Makes every cached verification stale (call after any change that can invalidate one).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Makes a new signing key current; tokens signed with the previous key still verify,
+    /// older ones no longer do.
+    pub fn rotate_signing_key(&self) -> anyhow::Result<()> {
+        let key = jws::generate_key_with(&mut self.det.rng())?;
+        let created = self.det.now().to_rfc3339();
+        self.store.add_signing_key(&key, &created, KEYS_KEPT)?;
+        let keys = self.store.signing_keys(KEYS_KEPT)?;
+        *self.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Signer::new(&keys)?);
+        self.invalidate();
+        Ok(())
+    }
+
+    /// Re-reads the signing keys from the store (after a reset or snapshot restore).
+    pub fn reload_signing_keys(&self) -> anyhow::Result<()> {
+        let keys = self.store.signing_keys(KEYS_KEPT)?;
+        *self.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Signer::new(&keys)?);
+        self.invalidate();
+        Ok(())
+    }
+
+    pub fn sign(&self, claims: &TokenClaims) -> Result<String, DomainError> {
+        self.signer()
+            .sign(claims)
+            .map_err(|e| DomainError::Internal(format!("signing a token: {e}")))
+    }
+
+    /// Full verification: signature, expiry (unless `allow_expired`), revocation, and that
+    /// the user, its domain and the scope still exist, are enabled and still carry roles.
+    pub fn verify(&self, token: &str, allow_expired: bool) -> Result<ValidToken, Invalid> {
+        let claims = self.signer().verify(token).ok_or(Invalid::Unknown)?;
+        if !allow_expired && claims.exp <= self.det.timestamp() {
+            return Err(Invalid::Failed);
+        }
+        check_claims(&*self.store, claims).unwrap_or(Err(Invalid::Failed))
+    }
+
+    /// The checks a presented token gets, for claims about to be signed.
+    pub fn check_claims(
+        &self,
+        claims: TokenClaims,
+    ) -> Result<Result<ValidToken, Invalid>, StoreError> {
+        check_claims(&*self.store, claims)
+    }
+
+    /// Verifies an API request's token (keystonemiddleware's job): project-scoped and unscoped
+    /// tokens pass; domain-scoped ones do not. Verified tokens are remembered until an
+    /// identity change (any identity write, a clock change, a key rotation).
+    pub fn authenticate(&self, token: &str) -> Option<Arc<Principal>> {
+        // Read before verifying: a change made meanwhile makes the new entry stale at once.
+        let generation = (
+            self.generation.load(Ordering::SeqCst),
+            self.store.identity_token(),
+        );
+        let now = self.det.timestamp();
+        {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = cache.get(token) {
+                if c.generation == generation && c.exp > now {
+                    return Some(c.ctx.clone());
+                }
+            }
+        }
+        let valid = self.verify(token, false).ok()?;
+        let roles = valid.roles.iter().map(|r| r.name.clone()).collect();
+        let ctx = Arc::new(match &valid.scope {
+            Scope::Project { project, .. } => Principal {
+                user_id: valid.user.id.clone(),
+                project_id: project.id.clone(),
+                roles,
+                system_scope: false,
+            },
+            Scope::Unscoped => Principal {
+                user_id: valid.user.id.clone(),
+                project_id: String::new(),
+                roles: Vec::new(),
+                system_scope: false,
+            },
+            // Nova's key pair policies are project-scoped: a system token gets their 403.
+            Scope::System => Principal {
+                user_id: valid.user.id.clone(),
+                project_id: String::new(),
+                roles,
+                system_scope: true,
+            },
+            Scope::Domain(_) => return None,
+        });
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE_SIZE {
+            cache.retain(|_, c| c.generation == generation && c.exp > now);
+            if cache.len() >= CACHE_SIZE {
+                cache.clear();
+            }
+        }
+        cache.insert(
+            token.to_string(),
+            Cached {
+                ctx: ctx.clone(),
+                generation,
+                exp: valid.claims.exp,
+            },
+        );
+        Some(ctx)
+    }
+}
+
+fn check_claims(
+    store: &dyn Store,
+    claims: TokenClaims,
+) -> Result<Result<ValidToken, Invalid>, StoreError> {
+    let fail = Ok(Err(Invalid::Failed));
+    if let Some(audit) = claims.openstack_audit_ids.first() {
+        if store.is_revoked(audit)? {
+            return fail;
+        }
+    } else {
+        return fail;
+    }
+    let Some(user) = store.get_user(&claims.sub)? else {
+        return fail;
+    };
+    let Some(user_domain) = store.get_domain(&user.domain_id)? else {
+        return fail;
+    };
+    if !user.enabled || !user_domain.enabled {
+        return fail;
+    }
+    let (scope, target) = match (
+        &claims.openstack_project_id,
+        &claims.openstack_domain_id,
+        &claims.openstack_system,
+    ) {
+        (Some(pid), None, None) => {
+            let Some(project) = store.get_project(pid)? else {
+                return fail;
+            };
+            let Some(domain) = store.get_domain(&project.domain_id)? else {
+                return fail;
+            };
+            if !project.enabled || !domain.enabled {
+                return fail;
+            }
+            (
+                Scope::Project { project, domain },
+                Some(Target::Project(pid.clone())),
+            )
+        }
+        (None, Some(did), None) => {
+            let Some(domain) = store.get_domain(did)? else {
+                return fail;
+            };
+            if !domain.enabled {
+                return fail;
+            }
+            (Scope::Domain(domain), Some(Target::Domain(did.clone())))
+        }
+        (None, None, Some(s)) if s == "all" => (Scope::System, Some(Target::System)),
+        (None, None, None) => (Scope::Unscoped, None),
+        _ => return fail,
+    };
+    let mut roles = match &target {
+        Some(t) => effective_roles(store, &user.id, t)?,
+        None => Vec::new(),
+    };
+    let app_cred = match &claims.openstack_app_cred_id {
+        Some(id) => {
+            let Some(ac) = store.get_app_cred(id)? else {
+                return fail;
+            };
+            if ac.user_id != user.id
+                || Some(ac.project_id.as_str()) != claims.openstack_project_id.as_deref()
+            {
+                return fail;
+            }
+            let ac_roles: Vec<Role> = ac
+                .role_ids
+                .iter()
+                .filter_map(|rid| roles.iter().find(|r| &r.id == rid).cloned())
+                .collect();
+            roles = ac_roles;
+            Some(ac)
+        }
+        None => None,
+    };
+    if target.is_some() && roles.is_empty() {
+        return fail;
+    }
+    Ok(Ok(ValidToken {
+        claims,
+        user,
+        user_domain,
+        scope,
+        roles,
+        app_cred,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Durability;
+
+    fn settings() -> IdentitySettings {
+        IdentitySettings {
+            fixtures: None,
+            token_expiration: 3600,
+            password_hash_cost: 4,
+        }
+    }
+
+    fn open(path: &str) -> (Arc<dyn Store>, Identity) {
+        let store = crate::store::open(path, Durability::Normal).unwrap();
+        let id = Identity::new(&settings(), store.clone(), Arc::default()).unwrap();
+        (store, id)
+    }
+
+    fn claims_for(id: &Identity, user: &str, project: &str, exp: i64) -> TokenClaims {
+        let u = id
+            .store
+            .list_users()
+            .unwrap()
+            .into_iter()
+            .find(|x| x.name == user)
+            .unwrap();
+        let p = id
+            .store
+            .list_projects()
+            .unwrap()
+            .into_iter()
+            .find(|x| x.name == project)
+            .unwrap();
+        TokenClaims {
+            sub: u.id,
+            iat: now(),
+            exp,
+            openstack_methods: vec!["password".into()],
+            openstack_audit_ids: vec![jws::random_audit_id()],
+            openstack_project_id: Some(p.id),
+            openstack_domain_id: None,
+            openstack_system: None,
+            openstack_app_cred_id: None,
+        }
+    }
+
+    #[test]
+    fn verified_secrets_are_remembered_only_for_their_hash() {
+        let (_store, id) = open(":memory:");
+        let h1 = bcrypt::hash("s3cret", 4).unwrap();
+        let h2 = bcrypt::hash("other", 4).unwrap();
+        assert!(!id.check_secret("wrong", &h1));
+        assert!(id.check_secret("s3cret", &h1));
+        assert!(id.check_secret("s3cret", &h1), "cached");
+        assert!(
+            !id.check_secret("wrong", &h1),
+            "the cache never accepts another secret"
+        );
+        assert!(
+            !id.check_secret("s3cret", &h2),
+            "a new hash needs bcrypt again"
+        );
+        assert!(id.check_secret("other", &h2));
+    }
+
+    #[test]
+    fn old_tokens_survive_one_rotation_not_two() {
+        let (_store, id) = open(":memory:");
+        let token = id
+            .sign(&claims_for(&id, "demo", "demo", now() + 600))
+            .unwrap();
+        let ctx = id.authenticate(&token).expect("valid");
+        assert_eq!(ctx.roles, vec!["member".to_string(), "reader".to_string()]);
+        id.rotate_signing_key().unwrap();
+        assert!(
+            id.authenticate(&token).is_some(),
+            "previous key still verifies"
+        );
+        let fresh = id
+            .sign(&claims_for(&id, "demo", "demo", now() + 600))
+            .unwrap();
+        id.rotate_signing_key().unwrap();
+        assert!(id.authenticate(&token).is_none(), "two rotations ago");
+        assert!(id.verify(&token, true).is_err());
+        assert!(id.authenticate(&fresh).is_some());
+    }
+
+    #[test]
+    fn keys_and_data_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nk.db").to_string_lossy().into_owned();
+        let token = {
+            let (_store, id) = open(&path);
+            id.sign(&claims_for(&id, "admin", "admin", now() + 600))
+                .unwrap()
+        };
+        let (store, id) = open(&path);
+        let ctx = id.authenticate(&token).expect("same key after restart");
+        assert!(ctx.is_admin());
+        assert_eq!(
+            store.list_users().unwrap().len(),
+            3,
+            "fixtures applied once"
+        );
+    }
+
+    #[test]
+    fn expired_and_revoked() {
+        let (store, id) = open(":memory:");
+        let expired = id
+            .sign(&claims_for(&id, "demo", "demo", now() - 10))
+            .unwrap();
+        assert!(id.authenticate(&expired).is_none());
+        assert_eq!(id.verify(&expired, false).unwrap_err(), Invalid::Failed);
+        assert!(id.verify(&expired, true).is_ok(), "allow_expired");
+        let claims = claims_for(&id, "demo", "demo", now() + 600);
+        let token = id.sign(&claims).unwrap();
+        assert!(id.authenticate(&token).is_some());
+        store
+            .revoke_token(&claims.openstack_audit_ids[0], claims.exp)
+            .unwrap();
+        assert!(
+            id.authenticate(&token).is_none(),
+            "an identity write retires the cached verification"
+        );
+        assert_eq!(id.verify("garbage", false).unwrap_err(), Invalid::Unknown);
+    }
+
+    #[test]
+    fn passwords_are_bcrypt_hashed() {
+        let (store, _id) = open(":memory:");
+        for u in store.list_users().unwrap() {
+            let h = u.password_hash.unwrap();
+            assert!(h.starts_with("$2b$04$"), "cost 4 by default");
+            assert!(!h.contains(&u.name));
+            assert!(bcrypt::verify(&u.name, &h).unwrap());
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! # The domain: the rules every front calls, once
+//!
+//! Key pairs (ownership scope, quota, generation, the key pool), identity (tokens, roles,
+//! fixtures) and the bulk import paths. Fronts call these services with a [`Principal`] and
+//! get domain values or a [`DomainError`]; nothing here knows HTTP, SQL or any cloud's wire
+//! format (each front picks its own options: name rules, fingerprint scheme, key comment).
+
+pub mod authorized_keys;
+pub mod identity;
+pub mod keypairs;
+pub mod seed;
+
+mod error;
+mod principal;
+
+pub use error::DomainError;
+pub use keypairs::{Created, KeypairService, KeypairSpec, Listing, Material, Page, Target};
+pub use principal::Principal;
+
+/// Whether key pairs belong to a user (Nova) or are shared by a project's members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum KeypairScope {
+    User,
+    Project,
+}

@@ -1,0 +1,555 @@
+//! # Key pairs in SQLite
+//!
+//! `key_pairs`: unique per user and name (the table's constraint), and per project when the
+//! scope is shared (checked in the inserting transaction). `created_at` is stored as text in
+//! one fixed format (`%Y-%m-%dT%H:%M:%S%.6f`).
+
+use super::SqliteStore;
+use crate::keys::KeyKind;
+use crate::store::keypairs::{Keypair, ListQuery, NewKeypair, Order, Owner};
+use crate::store::{BoxFuture, ChangeToken, KeypairStore, StoreError};
+use chrono::NaiveDateTime;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+impl Owner {
+    fn column(&self) -> &'static str {
+        match self {
+            Owner::User(_) => "user_id",
+            Owner::Project(_) => "project_id",
+        }
+    }
+    fn value(&self) -> &str {
+        match self {
+            Owner::User(v) | Owner::Project(v) => v,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, user_id, project_id, name, kind, public_key, fingerprint, created_at";
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+fn kind_text(kind: KeyKind) -> &'static str {
+    match kind {
+        KeyKind::Ssh => "ssh",
+        KeyKind::X509 => "x509",
+    }
+}
+
+/// `created_at` as stored (`%Y-%m-%dT%H:%M:%S%.6f`), without chrono's format-string
+/// interpreter (it showed in list profiles).
+pub(super) fn format_time(t: &NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return t.format(TIME_FORMAT).to_string();
+    }
+    format!(
+        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond() % 1_000_000_000 / 1000
+    )
+}
+
+/// Parses what `format_time` writes; anything else goes through chrono's parser.
+fn parse_time(s: &str) -> Result<NaiveDateTime, chrono::ParseError> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r.clone())?.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let fast = (b.len() == 26
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.')
+        .then(|| {
+            chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?
+                .and_hms_micro_opt(num(11..13)?, num(14..16)?, num(17..19)?, num(20..26)?)
+        })
+        .flatten();
+    match fast {
+        Some(t) => Ok(t),
+        None => NaiveDateTime::parse_from_str(s, TIME_FORMAT),
+    }
+}
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Keypair> {
+    let kind: String = row.get(4)?;
+    let created: String = row.get(7)?;
+    Ok(Keypair {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        project_id: row.get(2)?,
+        name: row.get(3)?,
+        kind: if kind == "x509" {
+            KeyKind::X509
+        } else {
+            KeyKind::Ssh
+        },
+        public_key: row.get(5)?,
+        fingerprint: row.get(6)?,
+        created_at: parse_time(&created).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+    })
+}
+
+/// How many key pairs `owner` holds.
+fn count(conn: &Connection, owner: &Owner) -> Result<i64, StoreError> {
+    let sql = format!(
+        "SELECT count(*) FROM key_pairs WHERE {} = ?1",
+        owner.column()
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([owner.value()], |r| r.get(0))?)
+}
+
+/// Name of the index that project lookups (`Owner::Project`) need.
+const PROJECT_INDEX: &str = "key_pairs_project";
+
+/// Creates or drops the index for lookups by project, so it exists exactly when `wanted` (key
+/// pairs shared per project). Without it such lookups scan the table; with it every insert
+/// also writes a second index entry — at random places, so a commit writes about a third more
+/// pages — which only pays off when the lookups happen.
+fn index_by_project(conn: &Connection, wanted: bool) -> Result<(), StoreError> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1)",
+        [PROJECT_INDEX],
+        |r| r.get(0),
+    )?;
+    match (wanted, exists) {
+        (true, false) => conn.execute_batch(&format!(
+            "CREATE INDEX {PROJECT_INDEX} ON key_pairs (project_id, name)"
+        ))?,
+        (false, true) => conn.execute_batch(&format!("DROP INDEX {PROJECT_INDEX}"))?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// How many key pairs there are, of every owner.
+fn count_all(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT count(*) FROM key_pairs", [], |r| r.get(0))?)
+}
+
+/// Inserts a key pair owned by `owner` (names are unique per owner, and always per user),
+/// enforcing `limit` (if any) on the owner's count. Call it on the writer inside a transaction
+/// (`Store::write_grouped` runs it in one), so concurrent creates cannot overshoot the limit.
+fn create(
+    tx: &Connection,
+    new: &NewKeypair,
+    owner: &Owner,
+    limit: Option<i64>,
+) -> Result<Keypair, StoreError> {
+    if let Some(limit) = limit {
+        if count(tx, owner)? + 1 > limit {
+            return Err(StoreError::LimitReached { limit });
+        }
+    }
+    if matches!(owner, Owner::Project(_)) && get(tx, owner, &new.name)?.is_some() {
+        return Err(StoreError::Duplicate);
+    }
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO key_pairs (user_id, project_id, name, kind, public_key, fingerprint, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            new.user_id,
+            new.project_id,
+            new.name,
+            kind_text(new.kind),
+            new.public_key,
+            new.fingerprint,
+            format_time(&new.created_at),
+        ]);
+    match inserted {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            return Err(StoreError::Duplicate)
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let id = tx.last_insert_rowid();
+    Ok(Keypair {
+        id,
+        user_id: new.user_id.clone(),
+        project_id: new.project_id.clone(),
+        name: new.name.clone(),
+        kind: new.kind,
+        public_key: new.public_key.clone(),
+        fingerprint: new.fingerprint.clone(),
+        created_at: new.created_at,
+    })
+}
+
+/// The key pair `name` of `owner`.
+fn get(conn: &Connection, owner: &Owner, name: &str) -> Result<Option<Keypair>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM key_pairs WHERE {} = ?1 AND name = ?2 ORDER BY id LIMIT 1",
+        owner.column()
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![owner.value(), name], from_row)
+        .optional()?)
+}
+
+/// One page of the owner's key pairs (see `ListQuery`).
+fn list(conn: &Connection, owner: &Owner, q: &ListQuery) -> Result<Vec<Keypair>, StoreError> {
+    if let Some(marker) = &q.after {
+        if get(conn, owner, marker)?.is_none() {
+            return Err(StoreError::MarkerNotFound);
+        }
+    }
+    let order = match q.order {
+        Order::Name => "name, id",
+        Order::Newest => "id DESC",
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM key_pairs WHERE {} = ?1 AND (?2 IS NULL OR name > ?2) ORDER BY {order} LIMIT ?3 OFFSET ?4",
+        owner.column()
+    );
+    let limit = q.limit.map(i64::from).unwrap_or(-1);
+    let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![owner.value(), q.after, limit, offset], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes the key pair `name` of `owner`; `NotFound` if there is none.
+fn delete(conn: &Connection, owner: &Owner, name: &str) -> Result<(), StoreError> {
+    let sql = format!(
+        "DELETE FROM key_pairs WHERE {} = ?1 AND name = ?2",
+        owner.column()
+    );
+    match conn
+        .prepare_cached(&sql)?
+        .execute(params![owner.value(), name])?
+    {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+fn ready<T: Send + 'static>(v: T) -> BoxFuture<'static, T> {
+    Box::pin(std::future::ready(v))
+}
+
+impl KeypairStore for SqliteStore {
+    fn keypairs_token(&self) -> ChangeToken {
+        ChangeToken(self.engine.generation())
+    }
+
+    fn index_by_project(&self, wanted: bool) -> Result<(), StoreError> {
+        self.engine.write(|c| index_by_project(c, wanted))
+    }
+
+    fn count_keypairs(&self, owner: &Owner) -> BoxFuture<'static, Result<i64, StoreError>> {
+        // One indexed count from a reader connection: cheaper inline than a thread hop.
+        ready(self.engine.read(|c| count(c, owner)))
+    }
+
+    fn count_all_keypairs(&self) -> Result<i64, StoreError> {
+        self.engine.read(count_all)
+    }
+
+    fn get_keypair(
+        &self,
+        owner: &Owner,
+        name: &str,
+    ) -> BoxFuture<'static, Result<Option<Keypair>, StoreError>> {
+        // One indexed row from a reader (never waits for the writer): inline.
+        ready(self.engine.read(|c| get(c, owner, name)))
+    }
+
+    fn list_keypairs(
+        &self,
+        owner: &Owner,
+        query: ListQuery,
+    ) -> BoxFuture<'static, Result<Vec<Keypair>, StoreError>> {
+        // Up to a thousand rows: off the async workers.
+        let engine = self.engine.clone();
+        let owner = owner.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || engine.read(|c| list(c, &owner, &query)))
+                .await
+                .unwrap_or_else(|e| Err(StoreError::Io(format!("list task failed: {e}"))))
+        })
+    }
+
+    fn create_keypair(
+        &self,
+        new: NewKeypair,
+        owner: Owner,
+        limit: Option<i64>,
+    ) -> BoxFuture<'static, Result<Keypair, StoreError>> {
+        let engine = self.engine.clone();
+        Box::pin(async move {
+            engine
+                .write_grouped_async(move |c| create(c, &new, &owner, limit))
+                .await
+        })
+    }
+
+    fn delete_keypair(
+        &self,
+        owner: Owner,
+        name: String,
+    ) -> BoxFuture<'static, Result<(), StoreError>> {
+        let engine = self.engine.clone();
+        Box::pin(async move {
+            engine
+                .write_grouped_async(move |c| delete(c, &owner, &name))
+                .await
+        })
+    }
+
+    fn load_keypairs(
+        &self,
+        rows: &mut dyn Iterator<Item = NewKeypair>,
+        batch: usize,
+    ) -> Result<u64, StoreError> {
+        let batch = batch.max(1);
+        let mut done = 0u64;
+        self.engine.write(|conn| {
+            conn.pragma_update(None, "synchronous", "OFF")?;
+            // Per-user key pairs need no project index (a server started with
+            // `keypair_scope = project` makes it again).
+            index_by_project(conn, false)?;
+            loop {
+                let tx = conn.transaction()?;
+                let mut n = 0;
+                {
+                    let mut insert = tx.prepare_cached(
+                        "INSERT INTO key_pairs (user_id, project_id, name, kind, public_key, fingerprint, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )?;
+                    for new in (&mut *rows).take(batch) {
+                        insert.execute(params![
+                            new.user_id,
+                            new.project_id,
+                            new.name,
+                            kind_text(new.kind),
+                            new.public_key,
+                            new.fingerprint,
+                            format_time(&new.created_at),
+                        ])?;
+                        n += 1;
+                    }
+                }
+                tx.commit()?;
+                done += n;
+                if n < batch as u64 {
+                    break;
+                }
+            }
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
+            Ok(())
+        })?;
+        Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::migrations;
+
+    fn db() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        migrations::migrate(&conn).unwrap();
+        conn
+    }
+
+    fn page(after: Option<&str>, limit: Option<u32>) -> ListQuery {
+        ListQuery {
+            after: after.map(str::to_string),
+            limit,
+            ..ListQuery::default()
+        }
+    }
+
+    fn user(id: &str) -> Owner {
+        Owner::User(id.into())
+    }
+
+    fn new(user: &str, name: &str) -> NewKeypair {
+        NewKeypair {
+            user_id: user.into(),
+            project_id: format!("p-{user}"),
+            name: name.into(),
+            kind: KeyKind::Ssh,
+            public_key: "ssh-ed25519 AAAA x\n".into(),
+            fingerprint: "aa".into(),
+            created_at: chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000)
+                .unwrap()
+                .naive_utc(),
+        }
+    }
+
+    #[test]
+    fn create_get_list_delete_roundtrip() {
+        let conn = db();
+        let a = create(&conn, &new("u", "b"), &user("u"), None).unwrap();
+        create(&conn, &new("u", "A"), &user("u"), None).unwrap();
+        create(&conn, &new("v", "b"), &user("v"), None).unwrap();
+        assert_eq!(get(&conn, &user("u"), "b").unwrap().unwrap(), a);
+        assert_eq!(a.public_key, "ssh-ed25519 AAAA x\n", "stored verbatim");
+        let names: Vec<_> = list(&conn, &user("u"), &ListQuery::default())
+            .unwrap()
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
+        assert_eq!(names, ["A", "b"], "binary order, other users excluded");
+        let after: Vec<_> = list(&conn, &user("u"), &page(Some("A"), Some(5)))
+            .unwrap()
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
+        assert_eq!(after, ["b"]);
+        assert!(matches!(
+            list(&conn, &user("u"), &page(Some("zz"), None)),
+            Err(StoreError::MarkerNotFound)
+        ));
+        assert_eq!(
+            list(&conn, &Owner::Project("p-u".into()), &page(None, Some(1)))
+                .unwrap()
+                .len(),
+            1
+        );
+        delete(&conn, &user("u"), "b").unwrap();
+        assert!(matches!(
+            delete(&conn, &user("u"), "b"),
+            Err(StoreError::NotFound)
+        ));
+        assert!(get(&conn, &user("u"), "b").unwrap().is_none());
+    }
+
+    #[test]
+    fn duplicates_and_limits() {
+        let conn = db();
+        create(&conn, &new("u", "k"), &user("u"), None).unwrap();
+        assert!(matches!(
+            create(&conn, &new("u", "k"), &user("u"), None),
+            Err(StoreError::Duplicate)
+        ));
+        assert!(
+            create(&conn, &new("u", "K"), &user("u"), None).is_ok(),
+            "names are case-sensitive"
+        );
+        let limited = create(&conn, &new("u", "third"), &user("u"), Some(2));
+        assert!(matches!(
+            limited,
+            Err(StoreError::LimitReached { limit: 2 })
+        ));
+        assert_eq!(
+            count(&conn, &user("u")).unwrap(),
+            2,
+            "nothing written on refusal"
+        );
+    }
+
+    /// Lookups by project use the index once it is made; dropped again, they still work.
+    #[test]
+    fn the_project_index_follows_the_scope() {
+        let conn = db();
+        let plan = |conn: &Connection| -> String {
+            conn.query_row(
+                "EXPLAIN QUERY PLAN SELECT id FROM key_pairs WHERE project_id = 'p' AND name = 'k'",
+                [],
+                |r| r.get::<_, String>(3),
+            )
+            .unwrap()
+        };
+        // The schema's first step made it.
+        assert!(plan(&conn).contains(PROJECT_INDEX), "{}", plan(&conn));
+        index_by_project(&conn, false).unwrap();
+        assert!(!plan(&conn).contains(PROJECT_INDEX), "{}", plan(&conn));
+        index_by_project(&conn, true).unwrap();
+        index_by_project(&conn, true).unwrap();
+        assert!(plan(&conn).contains(PROJECT_INDEX), "{}", plan(&conn));
+        create(&conn, &new("a", "k"), &user("a"), None).unwrap();
+        let owner = Owner::Project("p-a".into());
+        assert_eq!(get(&conn, &owner, "k").unwrap().unwrap().user_id, "a");
+        index_by_project(&conn, false).unwrap();
+        index_by_project(&conn, false).unwrap();
+        assert!(!plan(&conn).contains(PROJECT_INDEX), "{}", plan(&conn));
+        assert_eq!(get(&conn, &owner, "k").unwrap().unwrap().user_id, "a");
+    }
+
+    #[test]
+    fn project_scope_shares_names_and_quota() {
+        let conn = db();
+        index_by_project(&conn, true).unwrap();
+        let proj = Owner::Project("p-shared".into());
+        let mut a = new("a", "k");
+        a.project_id = "p-shared".into();
+        let mut b = new("b", "k");
+        b.project_id = "p-shared".into();
+        create(&conn, &a, &proj, Some(5)).unwrap();
+        assert!(matches!(
+            create(&conn, &b, &proj, Some(5)),
+            Err(StoreError::Duplicate)
+        ));
+        b.name = "other".into();
+        assert!(matches!(
+            create(&conn, &b, &proj, Some(1)),
+            Err(StoreError::LimitReached { .. })
+        ));
+        create(&conn, &b, &proj, Some(2)).unwrap();
+        assert_eq!(list(&conn, &proj, &ListQuery::default()).unwrap().len(), 2);
+        assert_eq!(get(&conn, &proj, "other").unwrap().unwrap().user_id, "b");
+    }
+
+    #[test]
+    fn time_format_roundtrips_like_chrono() {
+        for (secs, nanos) in [
+            (1_700_000_000, 123_456_000),
+            (0, 0),
+            (1_999_999_999, 999_999_999),
+        ] {
+            let t = chrono::DateTime::from_timestamp(secs, nanos)
+                .unwrap()
+                .naive_utc();
+            let s = format_time(&t);
+            assert_eq!(s, t.format(TIME_FORMAT).to_string());
+            assert_eq!(
+                parse_time(&s).unwrap(),
+                NaiveDateTime::parse_from_str(&s, TIME_FORMAT).unwrap()
+            );
+        }
+        for odd in [
+            "2024-01-01T00:00:00",
+            "2024-02-03T04:05:06.5",
+            "2024-13-01T00:00:00.000000",
+            "x",
+        ] {
+            assert_eq!(
+                parse_time(odd).ok(),
+                NaiveDateTime::parse_from_str(odd, TIME_FORMAT).ok(),
+                "{odd}"
+            );
+        }
+    }
+
+    #[test]
+    fn ids_are_never_reused() {
+        let conn = db();
+        let first = create(&conn, &new("u", "k"), &user("u"), None).unwrap();
+        delete(&conn, &user("u"), "k").unwrap();
+        let second = create(&conn, &new("u", "k"), &user("u"), None).unwrap();
+        assert!(second.id > first.id);
+    }
+}
