@@ -11,6 +11,7 @@ use crate::determinism::Determinism;
 use crate::keys::{self, Fingerprint, KeyKind, KeyPool, KeyRequest, SshKeyOptions};
 use crate::store::keypairs::{Keypair, ListQuery, NewKeypair, Order, Owner};
 use crate::store::{ChangeToken, Store};
+use chrono::SubsecRound;
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
@@ -180,7 +181,8 @@ impl KeypairService {
             kind: spec.kind,
             public_key,
             fingerprint,
-            created_at: self.det.now().naive_utc(),
+            // To the microsecond, as stored: what create answers is what a get reads back.
+            created_at: self.det.now().naive_utc().trunc_subsecs(6),
         };
         let keypair = self
             .store
@@ -291,5 +293,282 @@ impl KeypairService {
             .iter()
             .map(|name| async move { (name.clone(), self.delete(target, name).await) });
         futures_util::future::join_all(deletes).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Durability;
+
+    const ED25519: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGGY0fh32MPHfCPM2rKWmuJVJgBbCxUWRJ6Ibd/ftQWq me@host";
+
+    fn service(quota: Option<i64>, scope: KeypairScope) -> KeypairService {
+        let store = crate::store::open(":memory:", Durability::Normal).unwrap();
+        KeypairService::new(
+            store,
+            KeyPool::disabled(),
+            Arc::new(Determinism::new(Some(7), None)),
+            KeypairSettings { quota, scope },
+        )
+    }
+
+    fn user(id: &str, project: &str, roles: &[&str]) -> Principal {
+        Principal {
+            user_id: id.into(),
+            project_id: project.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            system_scope: false,
+        }
+    }
+
+    fn import(name: &str, key: &str) -> KeypairSpec {
+        KeypairSpec {
+            name: name.into(),
+            kind: KeyKind::Ssh,
+            material: Material::Import(key.into()),
+            fingerprint: Fingerprint::NovaMd5,
+        }
+    }
+
+    fn names(l: &Listing) -> Vec<&str> {
+        l.items.iter().map(|k| k.name.as_str()).collect()
+    }
+
+    #[test]
+    fn the_policy_and_the_scope_pick_the_owner() {
+        let s = service(None, KeypairScope::User);
+        let alice = user("alice", "p1", &["member"]);
+        let admin = user("root", "p0", &["admin"]);
+        assert_eq!(
+            s.target(&alice, None).unwrap().owner(),
+            &Owner::User("alice".into())
+        );
+        assert_eq!(
+            s.target(&alice, Some("")).unwrap().owner(),
+            &Owner::User("alice".into()),
+            "an empty user_id is the caller"
+        );
+        assert!(matches!(
+            s.target(&alice, Some("bob")),
+            Err(DomainError::Forbidden)
+        ));
+        let t = s.target(&admin, Some("bob")).unwrap();
+        assert_eq!(
+            (t.owner(), t.user_id()),
+            (&Owner::User("bob".into()), "bob")
+        );
+        let system = Principal {
+            system_scope: true,
+            ..admin.clone()
+        };
+        assert!(matches!(
+            s.target(&system, None),
+            Err(DomainError::Forbidden)
+        ));
+        let shared = service(None, KeypairScope::Project);
+        assert_eq!(
+            shared.target(&alice, None).unwrap().owner(),
+            &Owner::Project("p1".into())
+        );
+        assert_eq!(
+            shared.target(&alice, Some("alice")).unwrap().owner(),
+            &Owner::User("alice".into()),
+            "user_id addresses that user's own key pairs"
+        );
+    }
+
+    #[tokio::test]
+    async fn import_get_list_delete() {
+        let s = service(None, KeypairScope::User);
+        let alice = user("alice", "p1", &["member"]);
+        let t = s.target(&alice, None).unwrap();
+        let before = s.change_token();
+        let created = s.create(&alice, &t, import("k1", ED25519)).await.unwrap();
+        assert!(s.change_token() > before, "a write moves the change token");
+        assert!(created.private_key.is_none());
+        let kp = created.keypair;
+        assert_eq!(
+            (kp.user_id.as_str(), kp.project_id.as_str()),
+            ("alice", "p1")
+        );
+        assert_eq!(kp.public_key, ED25519, "stored verbatim");
+        assert_eq!(
+            kp.fingerprint,
+            keys::ssh_fingerprint(ED25519, Fingerprint::NovaMd5).unwrap()
+        );
+        assert_eq!(s.get(&t, "k1").await.unwrap(), kp);
+        assert!(matches!(
+            s.create(&alice, &t, import("k1", ED25519)).await,
+            Err(DomainError::Duplicate)
+        ));
+        assert!(matches!(
+            s.create(&alice, &t, import("bad", "ssh-rsa nope")).await,
+            Err(DomainError::InvalidKey(_))
+        ));
+        s.delete(&t, "k1").await.unwrap();
+        assert!(matches!(s.get(&t, "k1").await, Err(DomainError::NotFound)));
+        assert!(matches!(
+            s.delete(&t, "k1").await,
+            Err(DomainError::NotFound)
+        ));
+    }
+
+    /// The front's fingerprint scheme decides what is stored.
+    #[tokio::test]
+    async fn the_fingerprint_scheme_is_the_fronts() {
+        let s = service(None, KeypairScope::User);
+        let alice = user("alice", "p1", &[]);
+        let t = s.target(&alice, None).unwrap();
+        let double = ED25519.replacen(' ', "  ", 1);
+        let mut plain = import("plain", &double);
+        plain.fingerprint = Fingerprint::Md5;
+        let nova = s.create(&alice, &t, import("nova", &double)).await.unwrap();
+        let plain = s.create(&alice, &t, plain).await.unwrap();
+        assert_eq!(
+            plain.keypair.fingerprint,
+            keys::ssh_fingerprint(ED25519, Fingerprint::Md5).unwrap()
+        );
+        assert_ne!(nova.keypair.fingerprint, plain.keypair.fingerprint);
+    }
+
+    #[tokio::test]
+    async fn generation_takes_the_fronts_options_and_never_stores_the_private_key() {
+        let s = service(None, KeypairScope::User);
+        let alice = user("alice", "p1", &[]);
+        let t = s.target(&alice, None).unwrap();
+        let spec = KeypairSpec {
+            name: "gen".into(),
+            kind: KeyKind::Ssh,
+            material: Material::Generate(SshKeyOptions {
+                comment: "skey-12345678".into(),
+                encoding: keys::PrivateKeyEncoding::Pkcs8,
+            }),
+            fingerprint: Fingerprint::Md5,
+        };
+        let created = s.create(&alice, &t, spec).await.unwrap();
+        let private = created
+            .private_key
+            .expect("a generated key is returned once");
+        assert!(private.starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert!(created.keypair.public_key.ends_with(" skey-12345678"));
+        let stored = s.get(&t, "gen").await.unwrap();
+        assert_eq!(stored.public_key, created.keypair.public_key);
+        let image = s.store.capture().unwrap();
+        let dump = format!("{:?}", image.to_json());
+        assert!(!dump.contains("PRIVATE KEY"), "the store never sees it");
+    }
+
+    #[tokio::test]
+    async fn quota_is_per_owner_and_checked_before_generating() {
+        let s = service(Some(2), KeypairScope::Project);
+        let a = user("a", "shared", &[]);
+        let b = user("b", "shared", &[]);
+        let ta = s.target(&a, None).unwrap();
+        let tb = s.target(&b, None).unwrap();
+        s.create(&a, &ta, import("one", ED25519)).await.unwrap();
+        s.create(&b, &tb, import("two", ED25519)).await.unwrap();
+        // The project's quota is used up by its two members; a generation would take a
+        // quarter second, an early refusal none.
+        let spec = KeypairSpec {
+            name: "three".into(),
+            kind: KeyKind::Ssh,
+            material: Material::Generate(SshKeyOptions {
+                comment: "c".into(),
+                encoding: keys::PrivateKeyEncoding::Pkcs1,
+            }),
+            fingerprint: Fingerprint::Md5,
+        };
+        let started = std::time::Instant::now();
+        assert!(matches!(
+            s.create(&a, &ta, spec).await,
+            Err(DomainError::QuotaExceeded { limit: 2 })
+        ));
+        assert!(started.elapsed() < std::time::Duration::from_millis(100));
+        assert!(matches!(
+            s.create(&b, &tb, import("one", ED25519)).await,
+            Err(DomainError::QuotaExceeded { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn pages_by_marker_number_and_offset() {
+        let s = service(None, KeypairScope::User);
+        let alice = user("alice", "p1", &[]);
+        let t = s.target(&alice, None).unwrap();
+        for name in ["c", "a", "e", "b", "d"] {
+            s.create(&alice, &t, import(name, ED25519)).await.unwrap();
+        }
+        let marker = |limit, marker: Option<&str>| Page::Marker {
+            limit,
+            marker: marker.map(str::to_string),
+        };
+        let first = s
+            .list(&t, marker(Some(2), None), Order::Name)
+            .await
+            .unwrap();
+        assert_eq!((names(&first), first.total), (vec!["a", "b"], None));
+        let next = s
+            .list(&t, marker(Some(2), Some("b")), Order::Name)
+            .await
+            .unwrap();
+        assert_eq!(names(&next), ["c", "d"]);
+        assert!(matches!(
+            s.list(&t, marker(None, Some("zz")), Order::Name).await,
+            Err(DomainError::InvalidPage)
+        ));
+        let newest = s
+            .list(&t, Page::Number { number: 1, size: 2 }, Order::Newest)
+            .await
+            .unwrap();
+        assert_eq!((names(&newest), newest.total), (vec!["d", "b"], Some(5)));
+        let last = s
+            .list(&t, Page::Number { number: 3, size: 2 }, Order::Newest)
+            .await
+            .unwrap();
+        assert_eq!(names(&last), ["c"]);
+        let offset = s
+            .list(
+                &t,
+                Page::Offset {
+                    offset: 1,
+                    limit: 3,
+                },
+                Order::Name,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (names(&offset), offset.total),
+            (vec!["b", "c", "d"], Some(5))
+        );
+    }
+
+    #[tokio::test]
+    async fn delete_many_reports_each_name() {
+        let s = service(None, KeypairScope::User);
+        let alice = user("alice", "p1", &[]);
+        let t = s.target(&alice, None).unwrap();
+        s.create(&alice, &t, import("a", ED25519)).await.unwrap();
+        s.create(&alice, &t, import("b", ED25519)).await.unwrap();
+        let out = s
+            .delete_many(&t, &["a".into(), "nope".into(), "b".into()])
+            .await;
+        let outcome: Vec<(&str, bool)> = out.iter().map(|(n, r)| (n.as_str(), r.is_ok())).collect();
+        assert_eq!(outcome, [("a", true), ("nope", false), ("b", true)]);
+        assert!(matches!(out[1].1, Err(DomainError::NotFound)));
+        let left = s
+            .list(
+                &t,
+                Page::Offset {
+                    offset: 0,
+                    limit: 10,
+                },
+                Order::Name,
+            )
+            .await
+            .unwrap();
+        assert_eq!(left.total, Some(0));
     }
 }

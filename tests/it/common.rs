@@ -13,6 +13,22 @@ use std::time::Duration;
 pub struct TestApp {
     pub compute: SocketAddr,
     pub identity: SocketAddr,
+    /// Both APIs on one port, under `/compute` and `/identity`.
+    pub single_port: bool,
+}
+
+impl TestApp {
+    /// The identity API's base URL (no `/v3`).
+    pub fn identity_url(&self) -> String {
+        let mount = if self.single_port { "/identity" } else { "" };
+        format!("http://{}{mount}", self.identity)
+    }
+
+    /// The compute API's base URL (no `/v2.1`).
+    pub fn compute_url(&self) -> String {
+        let mount = if self.single_port { "/compute" } else { "" };
+        format!("http://{}{mount}", self.compute)
+    }
 }
 
 /// A config for tests: loopback port 0 for both APIs, in-memory store.
@@ -30,11 +46,15 @@ pub fn test_config(auth: AuthMode) -> Config {
 /// Starts the app with `config` on the current actix runtime.
 pub async fn spawn_app(config: Config) -> TestApp {
     let app = App::build(config).await.expect("app builds");
-    let (compute, identity) = (app.compute_addr(), app.identity_addr());
+    let bound = app.bound();
     for server in app.into_servers() {
         actix_web::rt::spawn(server);
     }
-    TestApp { compute, identity }
+    TestApp {
+        compute: bound.compute,
+        identity: bound.identity,
+        single_port: bound.single_port,
+    }
 }
 
 /// A parsed raw response.

@@ -4,7 +4,7 @@
 //! old noauth2 headers; and the 401 each of them answers.
 
 use super::fault::WebobError;
-use super::pipeline::header;
+use super::request::header;
 use super::NovaFront;
 use crate::domain::Principal;
 use actix_web::http::Method;

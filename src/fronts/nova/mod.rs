@@ -14,6 +14,7 @@ pub mod limits;
 pub mod microversion;
 mod pipeline;
 pub mod quota_sets;
+mod reply;
 pub mod request;
 mod usage;
 pub mod versions;

@@ -9,14 +9,13 @@ use super::fault::{Fault, WebobError};
 use super::microversion::{
     negotiate, Microversion, VersionError, API_VERSION_HEADER, NOVA_VERSION_HEADER,
 };
-use super::request::{content_type_ok, parse_body, ComputeRequest};
+use super::reply::Reply;
+use super::request::{content_type_ok, header, parse_body, ComputeRequest};
 use super::{keypairs, usage, versions, NovaFront};
 use crate::domain::Principal;
 use crate::http::body::{read_limited, OSLO_MAX_BODY};
 use crate::pycompat::pyjson;
-use actix_web::http::header::{
-    AsHeaderName, HeaderName, HeaderValue, ACCEPT, CONTENT_LENGTH, CONTENT_TYPE,
-};
+use actix_web::http::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
@@ -67,52 +66,6 @@ fn display_len(value: &impl std::fmt::Display) -> usize {
     let mut n = Count(0);
     let _ = std::fmt::write(&mut n, format_args!("{value}"));
     n.0
-}
-
-/// A successful controller answer (faults are `Fault`).
-pub struct Reply {
-    status: StatusCode,
-    body: Option<actix_web::web::Bytes>,
-}
-
-impl Reply {
-    pub fn json(status: StatusCode, value: &Value) -> Reply {
-        Reply {
-            status,
-            body: Some(pyjson::to_vec(value).into()),
-        }
-    }
-    /// Any serializable body, rendered like `json` (Python's `json.dumps`).
-    pub fn serialize<T: serde::Serialize>(status: StatusCode, body: &T) -> Reply {
-        Reply {
-            status,
-            body: Some(pyjson::to_vec(body).into()),
-        }
-    }
-    /// A body rendered earlier (see `keypairs::list_cache`).
-    pub fn rendered(status: StatusCode, body: actix_web::web::Bytes) -> Reply {
-        Reply {
-            status,
-            body: Some(body),
-        }
-    }
-    pub fn body(&self) -> Option<&actix_web::web::Bytes> {
-        self.body.as_ref()
-    }
-    /// An empty body that still says `application/json` (Nova's 202/204).
-    pub fn empty(status: StatusCode) -> Reply {
-        Reply { status, body: None }
-    }
-    fn response(self) -> HttpResponse {
-        let mut r = HttpResponse::build(self.status);
-        static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
-        static ZERO: HeaderValue = HeaderValue::from_static("0");
-        r.insert_header((CONTENT_TYPE, APPLICATION_JSON.clone()));
-        match self.body {
-            Some(body) => r.body(body),
-            None => r.insert_header((CONTENT_LENGTH, ZERO.clone())).finish(),
-        }
-    }
 }
 
 /// Where the compute API is mounted on its listener ("" or "/compute").
@@ -171,10 +124,6 @@ fn route(method: &Method, segments: &[&str]) -> Option<(Option<String>, Route)> 
         _ => return None,
     };
     Some((project, route))
-}
-
-pub(super) fn header(req: &HttpRequest, name: impl AsHeaderName) -> Option<&str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 static X_OPENSTACK_REQUEST_ID: HeaderName = HeaderName::from_static("x-openstack-request-id");

@@ -59,6 +59,14 @@ impl ComputeRequest {
     }
 }
 
+/// A header's value, when it is text.
+pub fn header(
+    req: &actix_web::HttpRequest,
+    name: impl actix_web::http::header::AsHeaderName,
+) -> Option<&str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
 /// Parses a request body as Nova does: empty means `None`, anything unparseable is a 400.
 pub fn parse_body(body: &[u8]) -> Result<Value, Fault> {
     if body.is_empty() {

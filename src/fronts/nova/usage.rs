@@ -6,7 +6,7 @@
 
 use super::fault::Fault;
 use super::microversion::{select, Microversion as V, VersionRange as R};
-use super::pipeline::Reply;
+use super::reply::Reply;
 use super::request::ComputeRequest;
 use super::{limits, quota_sets, AuthMode, NovaFront};
 use crate::pycompat::jsonschema::{validate, Origin};

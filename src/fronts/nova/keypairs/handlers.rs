@@ -10,7 +10,7 @@ use super::view;
 use crate::domain::{KeypairSpec, Material, Page, Target};
 use crate::fronts::nova::fault::{Fault, KeypairCall};
 use crate::fronts::nova::microversion::{select, VersionRange};
-use crate::fronts::nova::pipeline::Reply;
+use crate::fronts::nova::reply::Reply;
 use crate::fronts::nova::request::ComputeRequest;
 use crate::fronts::nova::NovaFront;
 use crate::keys::{Fingerprint, KeyKind, PrivateKeyEncoding, SshKeyOptions};

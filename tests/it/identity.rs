@@ -1,11 +1,11 @@
-//! The identity API end to end: the real app in-process on port 0, an in-memory store, the
-//! built-in fixtures, and reqwest. Expected bodies are those of the Keystone captures
+//! The identity API end to end: the real app in-process on port 0 (the common harness), an
+//! in-memory store, the built-in fixtures, and reqwest. Expected bodies are those of the Keystone captures
 //! (shared/captures/keystone), with our host and ids.
 
+use super::common::{spawn_app, test_config};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use novakeys::app::App;
-use novakeys::config::Config;
+use novakeys::config::{AuthMode, Config};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -36,33 +36,12 @@ impl Resp {
 }
 
 async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let mut config = Config {
-        compute_bind: "127.0.0.1:0".parse().unwrap(),
-        identity_bind: "127.0.0.1:0".parse().unwrap(),
-        db: ":memory:".into(),
-        keygen_pool: 0,
-        ..Config::default()
-    };
+    let mut config = test_config(AuthMode::Keystone);
     tweak(&mut config);
-    let app = App::build(config).await.expect("app builds");
-    let bound = app.bound();
-    for server in app.into_servers() {
-        actix_rt::spawn(server);
-    }
-    let (identity, compute) = if bound.single_port {
-        (
-            format!("http://{}/identity", bound.identity),
-            format!("http://{}/compute", bound.compute),
-        )
-    } else {
-        (
-            format!("http://{}", bound.identity),
-            format!("http://{}", bound.compute),
-        )
-    };
+    let app = spawn_app(config).await;
     TestApp {
-        identity,
-        compute,
+        identity: app.identity_url(),
+        compute: app.compute_url(),
         http: reqwest::Client::new(),
     }
 }
@@ -1443,7 +1422,7 @@ async fn bad_fixture_file_fails_at_start_with_file_and_line() {
         fixtures: Some(path.clone()),
         ..Config::default()
     };
-    let err = match App::build(config).await {
+    let err = match novakeys::app::App::build(config).await {
         Ok(_) => panic!("bad fixtures must fail"),
         Err(e) => e.to_string(),
     };
