@@ -94,6 +94,8 @@ pub async fn import(
             kind: KeyKind::Ssh,
             material: Material::Import(normalized),
             fingerprint: Fingerprint::Md5,
+            extra: Default::default(),
+            tags: Vec::new(),
         };
         match keypairs.create(&owner, &target, spec).await {
             Ok(_) => out.push(Outcome::Imported(name)),

@@ -24,6 +24,10 @@ pub enum DomainError {
     /// Bound to an instance, so it cannot go.
     #[error("in use")]
     InUse,
+    /// A request the domain refuses as such (an unknown cloud, a state an instance is not
+    /// in...); the text is for logs and the front's own message choice.
+    #[error("invalid: {0}")]
+    Invalid(String),
     /// The principal may not act on the addressed owner.
     #[error("forbidden")]
     Forbidden,
@@ -37,6 +41,7 @@ impl From<StoreError> for DomainError {
         match e {
             StoreError::Duplicate => DomainError::Duplicate,
             StoreError::NotFound => DomainError::NotFound,
+            StoreError::InUse => DomainError::InUse,
             StoreError::LimitReached { limit } => DomainError::QuotaExceeded { limit },
             StoreError::MarkerNotFound => DomainError::InvalidPage,
             other => DomainError::Internal(format!("store: {other}")),

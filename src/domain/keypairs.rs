@@ -9,7 +9,9 @@
 use super::{DomainError, KeypairScope, Principal};
 use crate::determinism::Determinism;
 use crate::keys::{self, Fingerprint, KeyKind, KeyPool, KeyRequest, SshKeyOptions};
-use crate::store::keypairs::{Keypair, ListQuery, NewKeypair, Order, Owner};
+use crate::store::keypairs::{
+    Keypair, KeypairChange, KeypairExtra, ListQuery, NewKeypair, Order, Owner, Tag,
+};
 use crate::store::{ChangeToken, Store};
 use chrono::SubsecRound;
 use std::sync::Arc;
@@ -58,6 +60,17 @@ pub struct KeypairSpec {
     pub material: Material,
     /// How the front fingerprints ssh keys.
     pub fingerprint: Fingerprint,
+    /// The cloud fronts' fields (`Default` for Nova).
+    pub extra: KeypairExtra,
+    /// Checked by the front (its cloud's rules); unique keys.
+    pub tags: Vec<Tag>,
+}
+
+/// A key pair with its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub keypair: Keypair,
+    pub tags: Vec<Tag>,
 }
 
 /// A new key pair, with its private key when it was generated (returned once, never stored).
@@ -183,6 +196,8 @@ impl KeypairService {
             fingerprint,
             // To the microsecond, as stored: what create answers is what a get reads back.
             created_at: self.det.now().naive_utc().trunc_subsecs(6),
+            extra: spec.extra,
+            tags: spec.tags,
         };
         let keypair = self
             .store
@@ -274,16 +289,25 @@ impl KeypairService {
         Ok(Listing { items, total })
     }
 
-    /// Deletes `name` of `target`.
+    /// Deletes `name` of `target`, bound or not (Nova's rule: the instance keeps its key).
     pub async fn delete(&self, target: &Target, name: &str) -> Result<(), DomainError> {
         self.store
-            .delete_keypair(target.owner.clone(), name.to_string())
+            .delete_keypair(target.owner.clone(), name.to_string(), false)
             .await
             .map_err(DomainError::from)
     }
 
-    /// Deletes each of `names`, each with its own outcome (one failing takes none of the
-    /// others down).
+    /// Deletes `name` of `target` unless an instance is bound to it (`InUse`): the cloud
+    /// fronts' rule.
+    pub async fn delete_unbound(&self, target: &Target, name: &str) -> Result<(), DomainError> {
+        self.store
+            .delete_keypair(target.owner.clone(), name.to_string(), true)
+            .await
+            .map_err(DomainError::from)
+    }
+
+    /// Deletes each of `names` (refusing bound ones), each with its own outcome: one failing
+    /// takes none of the others down.
     pub async fn delete_many(
         &self,
         target: &Target,
@@ -291,8 +315,71 @@ impl KeypairService {
     ) -> Vec<(String, Result<(), DomainError>)> {
         let deletes = names
             .iter()
-            .map(|name| async move { (name.clone(), self.delete(target, name).await) });
+            .map(|name| async move { (name.clone(), self.delete_unbound(target, name).await) });
         futures_util::future::join_all(deletes).await
+    }
+
+    /// Renames and/or re-describes `name` of `target` (the id stays).
+    pub async fn change(
+        &self,
+        target: &Target,
+        name: &str,
+        change: KeypairChange,
+    ) -> Result<Keypair, DomainError> {
+        Ok(self
+            .store
+            .change_keypair(target.owner.clone(), name.to_string(), change)
+            .await?)
+    }
+
+    /// `name` of `target` with its tags.
+    pub async fn get_with_tags(&self, target: &Target, name: &str) -> Result<Found, DomainError> {
+        let keypair = self.get(target, name).await?;
+        let mut tags = self.store.keypair_tags(vec![keypair.id]).await?;
+        let tags = tags.remove(&keypair.id).unwrap_or_default();
+        Ok(Found { keypair, tags })
+    }
+
+    /// The key pairs of `target` that `keep` accepts (each front's own filters: wildcards,
+    /// fingerprints, tags, ids), in `order`, `limit` of them after `offset`, and how many
+    /// matched in all. An owner holds at most its quota's worth, so they are filtered here.
+    pub async fn find(
+        &self,
+        target: &Target,
+        order: Order,
+        keep: impl Fn(&Keypair, &[Tag]) -> bool,
+        offset: u64,
+        limit: Option<u32>,
+    ) -> Result<(Vec<Found>, u64), DomainError> {
+        let all = self
+            .store
+            .list_keypairs(
+                &target.owner,
+                ListQuery {
+                    order,
+                    ..ListQuery::default()
+                },
+            )
+            .await?;
+        let mut tags = self
+            .store
+            .keypair_tags(all.iter().map(|k| k.id).collect())
+            .await?;
+        let matched: Vec<Found> = all
+            .into_iter()
+            .map(|keypair| {
+                let tags = tags.remove(&keypair.id).unwrap_or_default();
+                Found { keypair, tags }
+            })
+            .filter(|f| keep(&f.keypair, &f.tags))
+            .collect();
+        let total = matched.len() as u64;
+        let page = matched
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(limit.map_or(usize::MAX, |l| l as usize))
+            .collect();
+        Ok((page, total))
     }
 }
 
@@ -329,6 +416,8 @@ mod tests {
             kind: KeyKind::Ssh,
             material: Material::Import(key.into()),
             fingerprint: Fingerprint::NovaMd5,
+            extra: Default::default(),
+            tags: Vec::new(),
         }
     }
 
@@ -446,6 +535,8 @@ mod tests {
                 encoding: keys::PrivateKeyEncoding::Pkcs8,
             }),
             fingerprint: Fingerprint::Md5,
+            extra: Default::default(),
+            tags: Vec::new(),
         };
         let created = s.create(&alice, &t, spec).await.unwrap();
         let private = created
@@ -479,6 +570,8 @@ mod tests {
                 encoding: keys::PrivateKeyEncoding::Pkcs1,
             }),
             fingerprint: Fingerprint::Md5,
+            extra: Default::default(),
+            tags: Vec::new(),
         };
         let started = std::time::Instant::now();
         assert!(matches!(

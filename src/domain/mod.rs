@@ -6,7 +6,9 @@
 //! format (each front picks its own options: name rules, fingerprint scheme, key comment).
 
 pub mod authorized_keys;
+pub mod credentials;
 pub mod identity;
+pub mod instances;
 pub mod keypairs;
 pub mod seed;
 
@@ -14,7 +16,7 @@ mod error;
 mod principal;
 
 pub use error::DomainError;
-pub use keypairs::{Created, KeypairService, KeypairSpec, Listing, Material, Page, Target};
+pub use keypairs::{Created, Found, KeypairService, KeypairSpec, Listing, Material, Page, Target};
 pub use principal::Principal;
 
 /// Whether key pairs belong to a user (Nova) or are shared by a project's members.

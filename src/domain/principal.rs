@@ -19,6 +19,12 @@ impl Principal {
         self.has_role("admin")
     }
 
+    /// What the cloud APIs let a caller change: the `member` role (admin and manager imply
+    /// it); a `reader` may only look.
+    pub fn can_write(&self) -> bool {
+        self.has_role("member") || self.has_role("admin")
+    }
+
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
     }

@@ -53,6 +53,8 @@ pub fn seed(store: &dyn Store, plan: &SeedPlan) -> Result<SeedReport, StoreError
         public_key: SEED_PUBLIC_KEY.to_string(),
         fingerprint: fingerprint.clone(),
         created_at: created,
+        extra: Default::default(),
+        tags: Vec::new(),
     });
     let inserted = store.load_keypairs(&mut rows, plan.batch.max(1) as usize)?;
     let elapsed = started.elapsed();

@@ -12,6 +12,9 @@ pub enum StoreError {
     /// The owner already holds as many records as the limit allows.
     #[error("limit of {limit} reached")]
     LimitReached { limit: i64 },
+    /// The record is in use (a key pair bound to an instance).
+    #[error("in use")]
+    InUse,
     /// A paging marker names no record of the owner.
     #[error("marker not found")]
     MarkerNotFound,

@@ -68,6 +68,24 @@ pub struct AppCred {
     pub role_ids: Vec<String>,
 }
 
+/// An access key a cloud API signs requests with (Alibaba AccessKey, Tencent SecretId/Key,
+/// TWCC API key): it acts as its user, in its project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// Keystone's credential id (`/v3/credentials/{id}`).
+    pub id: String,
+    /// `alibaba`, `tencent`, `twcc`.
+    pub cloud: String,
+    /// What the client sends (AccessKeyId, SecretId, the TWCC API key).
+    pub access: String,
+    /// What the client signs with; the server must read it back to check an HMAC, so it is
+    /// stored as given (the store's file is the boundary) and shown only when created.
+    pub secret: String,
+    pub user_id: String,
+    pub project_id: String,
+    pub created_at: String,
+}
+
 /// One ES256 signing key pair (PEM).
 #[derive(Debug, Clone)]
 pub struct SigningKey {
@@ -83,4 +101,5 @@ pub struct Bootstrap {
     pub projects: Vec<Project>,
     pub users: Vec<User>,
     pub grants: Vec<Assignment>,
+    pub credentials: Vec<Credential>,
 }

@@ -18,6 +18,26 @@ pub struct Keypair {
     /// As the front that made the key pair computed it (its scheme; see `keys::Fingerprint`).
     pub fingerprint: String,
     pub created_at: NaiveDateTime,
+    /// The cloud fronts' extra fields (empty / 0 for key pairs made through Nova).
+    pub extra: KeypairExtra,
+}
+
+/// What the cloud fronts keep beside Nova's fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeypairExtra {
+    /// Tencent's description (at most 60 characters there).
+    pub description: String,
+    /// Alibaba's resource group id (empty: the default group).
+    pub resource_group: String,
+    /// Tencent's ProjectId (0: the default project).
+    pub cloud_project: i64,
+}
+
+/// One tag of a key pair.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
 }
 
 /// What a new key pair is made of.
@@ -30,6 +50,16 @@ pub struct NewKeypair {
     pub public_key: String,
     pub fingerprint: String,
     pub created_at: NaiveDateTime,
+    pub extra: KeypairExtra,
+    /// In the order given.
+    pub tags: Vec<Tag>,
+}
+
+/// A change to a key pair's name or description (Tencent's ModifyKeyPairAttribute).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeypairChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
 }
 
 /// Who a lookup is for: a user's own key pairs, or (shared scope) a project's.

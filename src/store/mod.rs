@@ -12,15 +12,20 @@
 
 pub mod identity;
 pub mod image;
+pub mod instances;
 pub mod keypairs;
 pub mod sqlite;
 
 mod error;
 pub use error::StoreError;
 
-use identity::{AppCred, Assignment, Bootstrap, Domain, Project, Role, SigningKey, Target, User};
+use identity::{
+    AppCred, Assignment, Bootstrap, Credential, Domain, Project, Role, SigningKey, Target, User,
+};
 use image::Image;
-use keypairs::{Keypair, ListQuery, NewKeypair, Owner};
+use instances::{Instance, State};
+use keypairs::{Keypair, KeypairChange, ListQuery, NewKeypair, Owner, Tag};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -72,18 +77,57 @@ pub trait KeypairStore: Send + Sync {
         owner: Owner,
         limit: Option<i64>,
     ) -> BoxFuture<'static, Result<Keypair, StoreError>>;
-    /// `NotFound` if `owner` has no key pair `name`.
+    /// `NotFound` if `owner` has no key pair `name`; with `refuse_bound`, `InUse` (and nothing
+    /// deleted) while an instance is bound to it.
     fn delete_keypair(
         &self,
         owner: Owner,
         name: String,
+        refuse_bound: bool,
     ) -> BoxFuture<'static, Result<(), StoreError>>;
+    /// Renames and/or describes `name` of `owner` (`NotFound`; `Duplicate` for a taken name).
+    fn change_keypair(
+        &self,
+        owner: Owner,
+        name: String,
+        change: KeypairChange,
+    ) -> BoxFuture<'static, Result<Keypair, StoreError>>;
+    /// The tags of each of `ids` that has any, in their order.
+    fn keypair_tags(
+        &self,
+        ids: Vec<i64>,
+    ) -> BoxFuture<'static, Result<HashMap<i64, Vec<Tag>>, StoreError>>;
     /// Bulk load, no limits, in transactions of `batch` rows (the `seed` command); blocking.
     fn load_keypairs(
         &self,
         rows: &mut dyn Iterator<Item = NewKeypair>,
         batch: usize,
     ) -> Result<u64, StoreError>;
+}
+
+/// The instance registry.
+pub trait InstanceStore: Send + Sync {
+    fn insert_instance(&self, i: Instance) -> BoxFuture<'static, Result<(), StoreError>>;
+    fn get_instance(&self, id: &str) -> BoxFuture<'static, Result<Option<Instance>, StoreError>>;
+    /// In creation order; of one cloud when given.
+    fn list_instances(
+        &self,
+        cloud: Option<&str>,
+    ) -> BoxFuture<'static, Result<Vec<Instance>, StoreError>>;
+    /// `NotFound` if there is none.
+    fn delete_instance(&self, id: &str) -> BoxFuture<'static, Result<(), StoreError>>;
+    /// Binds the key pair (internal id, name) to the instance, replacing any earlier one, or
+    /// unbinds it (`None`); `NotFound` for an unknown instance or key pair.
+    fn bind_instance(
+        &self,
+        id: &str,
+        key_pair: Option<(i64, String)>,
+    ) -> BoxFuture<'static, Result<(), StoreError>>;
+    fn set_instance_state(
+        &self,
+        id: &str,
+        state: State,
+    ) -> BoxFuture<'static, Result<(), StoreError>>;
 }
 
 /// Identity records. Every write moves `identity_token`.
@@ -148,6 +192,20 @@ pub trait IdentityStore: Send + Sync {
     fn is_revoked(&self, audit_id: &str) -> Result<bool, StoreError>;
     fn purge_revocations(&self, before: i64) -> Result<(), StoreError>;
 
+    /// `Duplicate` if the id or the (cloud, access) pair is taken.
+    fn insert_credential(&self, c: &Credential) -> Result<(), StoreError>;
+    fn get_credential(&self, id: &str) -> Result<Option<Credential>, StoreError>;
+    /// The credential a cloud client presents (`access` = AccessKeyId, SecretId, API key).
+    fn find_credential(&self, cloud: &str, access: &str) -> Result<Option<Credential>, StoreError>;
+    /// In creation order.
+    fn list_credentials(&self) -> Result<Vec<Credential>, StoreError>;
+    fn delete_credential(&self, id: &str) -> Result<(), StoreError>;
+
+    /// Every token of `user_id` issued before `before` (epoch seconds) is revoked.
+    fn revoke_user_tokens(&self, user_id: &str, before: i64) -> Result<(), StoreError>;
+    /// Since when the user's tokens are revoked, if ever.
+    fn user_tokens_revoked_before(&self, user_id: &str) -> Result<Option<i64>, StoreError>;
+
     /// The newest `n` signing keys, newest first.
     fn signing_keys(&self, n: usize) -> Result<Vec<SigningKey>, StoreError>;
     /// Adds a new current key and forgets all but the newest `keep`.
@@ -198,7 +256,7 @@ pub trait StateStore: Send + Sync {
 }
 
 /// Everything the services need from one store.
-pub trait Store: KeypairStore + IdentityStore + StateStore {
+pub trait Store: KeypairStore + InstanceStore + IdentityStore + StateStore {
     /// Where the data lives, for messages (a file path, or `:memory:`).
     fn location(&self) -> String;
 }

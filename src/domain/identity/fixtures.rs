@@ -5,7 +5,9 @@
 //! data, so later changes survive restarts.
 
 use crate::determinism::Determinism;
-use crate::store::identity::{Assignment, Bootstrap, Domain, Project, Role, Target, User};
+use crate::store::identity::{
+    Assignment, Bootstrap, Credential, Domain, Project, Role, Target, User,
+};
 use crate::store::{IdentityStore, StoreError};
 use serde::Deserialize;
 use std::path::Path;
@@ -72,6 +74,20 @@ pub struct UserFixture {
     pub enabled: bool,
     #[serde(default)]
     pub grants: Vec<GrantFixture>,
+    /// Access keys of the cloud APIs, in the user's default project unless `project` says.
+    #[serde(default)]
+    pub credentials: Vec<CredentialFixture>,
+}
+
+/// An access key: `cloud` (`alibaba`, `tencent`, `twcc`), what clients send and sign with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialFixture {
+    pub cloud: String,
+    pub access: String,
+    pub secret: String,
+    /// Project name.
+    pub project: Option<String>,
 }
 
 /// A role on exactly one of a project (name), a domain (id) or the system (`all`).
@@ -206,6 +222,7 @@ impl Fixtures {
         };
         let mut users = Vec::new();
         let mut grants = Vec::new();
+        let mut credentials = Vec::new();
         for (i, u) in self.users.iter().enumerate() {
             let what = format!("users[{i}] ({})", u.name);
             if !domains.iter().any(|d| d.id == u.domain) {
@@ -251,6 +268,26 @@ impl Fixtures {
                     role_id: role.id.clone(),
                 });
             }
+            for (j, c) in u.credentials.iter().enumerate() {
+                let cwhat = format!("{what}.credentials[{j}]");
+                if !super::super::credentials::CLOUDS.contains(&c.cloud.as_str()) {
+                    return Err(format!("{cwhat}: unknown cloud '{}'", c.cloud));
+                }
+                let project_id = match (&c.project, &default_project_id) {
+                    (Some(name), _) => project_id(name, &u.domain, &cwhat)?,
+                    (None, Some(p)) => p.clone(),
+                    (None, None) => return Err(format!("{cwhat}: give a project")),
+                };
+                credentials.push(Credential {
+                    id: super::super::credentials::credential_id(&c.access),
+                    cloud: c.cloud.clone(),
+                    access: c.access.clone(),
+                    secret: c.secret.clone(),
+                    user_id: id.clone(),
+                    project_id,
+                    created_at: det.now().to_rfc3339(),
+                });
+            }
             users.push(User {
                 id,
                 name: u.name.clone(),
@@ -262,6 +299,7 @@ impl Fixtures {
             });
         }
         Ok(Bootstrap {
+            credentials,
             domains,
             roles,
             projects,

@@ -86,7 +86,7 @@ impl Fault {
                 Fault::BadRequest(format!("Marker {name} could not be found."))
             }
             DomainError::InvalidKey(k) => Fault::from(k),
-            DomainError::Internal(detail) => Fault::Internal(detail),
+            DomainError::Internal(detail) | DomainError::Invalid(detail) => Fault::Internal(detail),
         }
     }
 

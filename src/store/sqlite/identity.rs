@@ -5,7 +5,7 @@
 
 use super::SqliteStore;
 use crate::store::identity::{
-    AppCred, Assignment, Bootstrap, Domain, Project, Role, SigningKey, Target, User,
+    AppCred, Assignment, Bootstrap, Credential, Domain, Project, Role, SigningKey, Target, User,
 };
 use crate::store::{ChangeToken, IdentityStore, StoreError};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -447,6 +447,90 @@ fn delete_app_cred(conn: &Connection, user_id: &str, id: &str) -> Result<(), Sto
     changed(n)
 }
 
+// ---- credentials ---------------------------------------------------------------------------
+
+const CREDENTIAL_COLS: &str = "id, cloud, access, secret, user_id, project_id, created_at";
+
+fn credential_row(r: &Row) -> rusqlite::Result<Credential> {
+    Ok(Credential {
+        id: r.get(0)?,
+        cloud: r.get(1)?,
+        access: r.get(2)?,
+        secret: r.get(3)?,
+        user_id: r.get(4)?,
+        project_id: r.get(5)?,
+        created_at: r.get(6)?,
+    })
+}
+
+fn insert_credential(conn: &Connection, c: &Credential) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO id_credentials (id, cloud, access, secret, user_id, project_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            c.id,
+            c.cloud,
+            c.access,
+            c.secret,
+            c.user_id,
+            c.project_id,
+            c.created_at
+        ],
+    )
+    .map_err(unique)?;
+    Ok(())
+}
+
+fn get_credential(conn: &Connection, id: &str) -> Result<Option<Credential>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {CREDENTIAL_COLS} FROM id_credentials WHERE id = ?1"
+        ))?
+        .query_row([id], credential_row)
+        .optional()?)
+}
+
+fn find_credential(
+    conn: &Connection,
+    cloud: &str,
+    access: &str,
+) -> Result<Option<Credential>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {CREDENTIAL_COLS} FROM id_credentials WHERE cloud = ?1 AND access = ?2"
+        ))?
+        .query_row([cloud, access], credential_row)
+        .optional()?)
+}
+
+fn list_credentials(conn: &Connection) -> Result<Vec<Credential>, StoreError> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {CREDENTIAL_COLS} FROM id_credentials ORDER BY seq"
+    ))?;
+    let rows = st.query_map([], credential_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn delete_credential(conn: &Connection, id: &str) -> Result<(), StoreError> {
+    changed(conn.execute("DELETE FROM id_credentials WHERE id = ?1", [id])?)
+}
+
+fn revoke_user_tokens(conn: &Connection, user_id: &str, before: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO id_user_revocations (user_id, revoked_before) VALUES (?1, ?2)
+         ON CONFLICT (user_id) DO UPDATE SET revoked_before = max(revoked_before, ?2)",
+        params![user_id, before],
+    )?;
+    Ok(())
+}
+
+fn user_tokens_revoked_before(conn: &Connection, user_id: &str) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT revoked_before FROM id_user_revocations WHERE user_id = ?1")?
+        .query_row([user_id], |r| r.get(0))
+        .optional()?)
+}
+
 // ---- revocations ---------------------------------------------------------------------------
 
 /// Records a revoked token by audit id (kept until the token would have expired anyway).
@@ -525,6 +609,9 @@ fn bootstrap(conn: &mut Connection, b: &Bootstrap) -> Result<bool, StoreError> {
     }
     for a in &b.grants {
         grant(&tx, a)?;
+    }
+    for c in &b.credentials {
+        insert_credential(&tx, c)?;
     }
     tx.commit()?;
     Ok(true)
@@ -660,6 +747,27 @@ impl IdentityStore for SqliteStore {
     }
     fn purge_revocations(&self, before: i64) -> Result<(), StoreError> {
         self.identity_write(|c| purge_revocations(c, before))
+    }
+    fn insert_credential(&self, c: &Credential) -> Result<(), StoreError> {
+        self.identity_write(|conn| insert_credential(conn, c))
+    }
+    fn get_credential(&self, id: &str) -> Result<Option<Credential>, StoreError> {
+        self.engine.read(|c| get_credential(c, id))
+    }
+    fn find_credential(&self, cloud: &str, access: &str) -> Result<Option<Credential>, StoreError> {
+        self.engine.read(|c| find_credential(c, cloud, access))
+    }
+    fn list_credentials(&self) -> Result<Vec<Credential>, StoreError> {
+        self.engine.read(list_credentials)
+    }
+    fn delete_credential(&self, id: &str) -> Result<(), StoreError> {
+        self.identity_write(|c| delete_credential(c, id))
+    }
+    fn revoke_user_tokens(&self, user_id: &str, before: i64) -> Result<(), StoreError> {
+        self.identity_write(|c| revoke_user_tokens(c, user_id, before))
+    }
+    fn user_tokens_revoked_before(&self, user_id: &str) -> Result<Option<i64>, StoreError> {
+        self.engine.read(|c| user_tokens_revoked_before(c, user_id))
     }
     fn signing_keys(&self, n: usize) -> Result<Vec<SigningKey>, StoreError> {
         self.engine.read(|c| signing_keys(c, n))

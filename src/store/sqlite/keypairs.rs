@@ -6,10 +6,13 @@
 
 use super::SqliteStore;
 use crate::keys::KeyKind;
-use crate::store::keypairs::{Keypair, ListQuery, NewKeypair, Order, Owner};
+use crate::store::keypairs::{
+    Keypair, KeypairChange, KeypairExtra, ListQuery, NewKeypair, Order, Owner, Tag,
+};
 use crate::store::{BoxFuture, ChangeToken, KeypairStore, StoreError};
 use chrono::NaiveDateTime;
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::collections::HashMap;
 
 impl Owner {
     fn column(&self) -> &'static str {
@@ -25,7 +28,8 @@ impl Owner {
     }
 }
 
-const COLUMNS: &str = "id, user_id, project_id, name, kind, public_key, fingerprint, created_at";
+const COLUMNS: &str = "id, user_id, project_id, name, kind, public_key, fingerprint, created_at, \
+                       description, resource_group, cloud_project";
 const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 
 fn kind_text(kind: KeyKind) -> &'static str {
@@ -98,7 +102,23 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Keypair> {
         created_at: parse_time(&created).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, Box::new(e))
         })?,
+        extra: KeypairExtra {
+            description: row.get(8)?,
+            resource_group: row.get(9)?,
+            cloud_project: row.get(10)?,
+        },
     })
+}
+
+fn constraint(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Duplicate
+        }
+        e => e.into(),
+    }
 }
 
 /// How many key pairs `owner` holds.
@@ -157,30 +177,32 @@ fn create(
     if matches!(owner, Owner::Project(_)) && get(tx, owner, &new.name)?.is_some() {
         return Err(StoreError::Duplicate);
     }
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO key_pairs (user_id, project_id, name, kind, public_key, fingerprint, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            new.user_id,
-            new.project_id,
-            new.name,
-            kind_text(new.kind),
-            new.public_key,
-            new.fingerprint,
-            format_time(&new.created_at),
-        ]);
-    match inserted {
-        Ok(_) => {}
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            return Err(StoreError::Duplicate)
-        }
-        Err(e) => return Err(e.into()),
-    }
+    tx.prepare_cached(
+        "INSERT INTO key_pairs (user_id, project_id, name, kind, public_key, fingerprint, created_at,
+                                description, resource_group, cloud_project)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        new.user_id,
+        new.project_id,
+        new.name,
+        kind_text(new.kind),
+        new.public_key,
+        new.fingerprint,
+        format_time(&new.created_at),
+        new.extra.description,
+        new.extra.resource_group,
+        new.extra.cloud_project,
+    ])
+    .map_err(constraint)?;
     let id = tx.last_insert_rowid();
+    // Tags were checked by the front (unique keys): these inserts cannot fail on their own.
+    for (position, tag) in new.tags.iter().enumerate() {
+        tx.prepare_cached(
+            "INSERT INTO key_pair_tags (key_pair_id, position, key, value) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![id, position as i64, tag.key, tag.value])?;
+    }
     Ok(Keypair {
         id,
         user_id: new.user_id.clone(),
@@ -190,7 +212,57 @@ fn create(
         public_key: new.public_key.clone(),
         fingerprint: new.fingerprint.clone(),
         created_at: new.created_at,
+        extra: new.extra.clone(),
     })
+}
+
+/// Renames and/or re-describes the key pair `name` of `owner`.
+fn change(
+    tx: &Connection,
+    owner: &Owner,
+    name: &str,
+    change: &KeypairChange,
+) -> Result<Keypair, StoreError> {
+    let Some(mut kp) = get(tx, owner, name)? else {
+        return Err(StoreError::NotFound);
+    };
+    let new_name = change.name.clone().unwrap_or_else(|| kp.name.clone());
+    if new_name != kp.name
+        && matches!(owner, Owner::Project(_))
+        && get(tx, owner, &new_name)?.is_some()
+    {
+        return Err(StoreError::Duplicate);
+    }
+    if let Some(d) = &change.description {
+        kp.extra.description = d.clone();
+    }
+    tx.prepare_cached("UPDATE key_pairs SET name = ?2, description = ?3 WHERE id = ?1")?
+        .execute(params![kp.id, new_name, kp.extra.description])
+        .map_err(constraint)?;
+    kp.name = new_name;
+    Ok(kp)
+}
+
+/// The tags of `ids`, in their order.
+fn tags(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Vec<Tag>>, StoreError> {
+    let mut out: HashMap<i64, Vec<Tag>> = HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT key, value FROM key_pair_tags WHERE key_pair_id = ?1 ORDER BY position",
+    )?;
+    for &id in ids {
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok(Tag {
+                    key: r.get(0)?,
+                    value: r.get(1)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        if !rows.is_empty() {
+            out.insert(id, rows);
+        }
+    }
+    Ok(out)
 }
 
 /// The key pair `name` of `owner`.
@@ -227,16 +299,31 @@ fn list(conn: &Connection, owner: &Owner, q: &ListQuery) -> Result<Vec<Keypair>,
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Deletes the key pair `name` of `owner`; `NotFound` if there is none.
-fn delete(conn: &Connection, owner: &Owner, name: &str) -> Result<(), StoreError> {
-    let sql = format!(
-        "DELETE FROM key_pairs WHERE {} = ?1 AND name = ?2",
-        owner.column()
-    );
+/// Deletes the key pair `name` of `owner`; `NotFound` if there is none; with `refuse_bound`,
+/// `InUse` while an instance is bound to it (then nothing is deleted: one statement decides).
+fn delete(
+    conn: &Connection,
+    owner: &Owner,
+    name: &str,
+    refuse_bound: bool,
+) -> Result<(), StoreError> {
+    let sql = if refuse_bound {
+        format!(
+            "DELETE FROM key_pairs WHERE {} = ?1 AND name = ?2
+               AND NOT EXISTS (SELECT 1 FROM instances WHERE key_pair_id = key_pairs.id)",
+            owner.column()
+        )
+    } else {
+        format!(
+            "DELETE FROM key_pairs WHERE {} = ?1 AND name = ?2",
+            owner.column()
+        )
+    };
     match conn
         .prepare_cached(&sql)?
         .execute(params![owner.value(), name])?
     {
+        0 if refuse_bound && get(conn, owner, name)?.is_some() => Err(StoreError::InUse),
         0 => Err(StoreError::NotFound),
         _ => Ok(()),
     }
@@ -306,13 +393,35 @@ impl KeypairStore for SqliteStore {
         &self,
         owner: Owner,
         name: String,
+        refuse_bound: bool,
     ) -> BoxFuture<'static, Result<(), StoreError>> {
         let engine = self.engine.clone();
         Box::pin(async move {
             engine
-                .write_grouped_async(move |c| delete(c, &owner, &name))
+                .write_grouped_async(move |c| delete(c, &owner, &name, refuse_bound))
                 .await
         })
+    }
+
+    fn change_keypair(
+        &self,
+        owner: Owner,
+        name: String,
+        what: KeypairChange,
+    ) -> BoxFuture<'static, Result<Keypair, StoreError>> {
+        let engine = self.engine.clone();
+        Box::pin(async move {
+            engine
+                .write_grouped_async(move |c| change(c, &owner, &name, &what))
+                .await
+        })
+    }
+
+    fn keypair_tags(
+        &self,
+        ids: Vec<i64>,
+    ) -> BoxFuture<'static, Result<HashMap<i64, Vec<Tag>>, StoreError>> {
+        ready(self.engine.read(|c| tags(c, &ids)))
     }
 
     fn load_keypairs(
@@ -331,6 +440,7 @@ impl KeypairStore for SqliteStore {
                 let tx = conn.transaction()?;
                 let mut n = 0;
                 {
+                    // Bulk rows carry no extra fields or tags (the columns' defaults).
                     let mut insert = tx.prepare_cached(
                         "INSERT INTO key_pairs (user_id, project_id, name, kind, public_key, fingerprint, created_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -396,6 +506,8 @@ mod tests {
             created_at: chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000)
                 .unwrap()
                 .naive_utc(),
+            extra: KeypairExtra::default(),
+            tags: Vec::new(),
         }
     }
 
@@ -429,9 +541,9 @@ mod tests {
                 .len(),
             1
         );
-        delete(&conn, &user("u"), "b").unwrap();
+        delete(&conn, &user("u"), "b", false).unwrap();
         assert!(matches!(
-            delete(&conn, &user("u"), "b"),
+            delete(&conn, &user("u"), "b", false),
             Err(StoreError::NotFound)
         ));
         assert!(get(&conn, &user("u"), "b").unwrap().is_none());
@@ -548,8 +660,118 @@ mod tests {
     fn ids_are_never_reused() {
         let conn = db();
         let first = create(&conn, &new("u", "k"), &user("u"), None).unwrap();
-        delete(&conn, &user("u"), "k").unwrap();
+        delete(&conn, &user("u"), "k", false).unwrap();
         let second = create(&conn, &new("u", "k"), &user("u"), None).unwrap();
         assert!(second.id > first.id);
+    }
+
+    #[test]
+    fn extras_tags_renames_and_bound_deletes() {
+        let conn = db();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        let mut k = new("u", "tagged");
+        k.extra.description = "about".into();
+        k.extra.cloud_project = 7;
+        k.tags = vec![
+            Tag {
+                key: "z".into(),
+                value: "1".into(),
+            },
+            Tag {
+                key: "a".into(),
+                value: String::new(),
+            },
+        ];
+        let made = create(&conn, &k, &user("u"), None).unwrap();
+        let plain = create(&conn, &new("u", "plain"), &user("u"), None).unwrap();
+        let got = get(&conn, &user("u"), "tagged").unwrap().unwrap();
+        assert_eq!(
+            (got.extra.description.as_str(), got.extra.cloud_project),
+            ("about", 7)
+        );
+        let t = tags(&conn, &[made.id, plain.id]).unwrap();
+        assert_eq!(t[&made.id], k.tags, "in the order given");
+        assert!(!t.contains_key(&plain.id));
+        // Rename keeps the id; a taken name is refused.
+        let renamed = change(
+            &conn,
+            &user("u"),
+            "tagged",
+            &KeypairChange {
+                name: Some("renamed".into()),
+                description: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (renamed.id, renamed.extra.description.as_str()),
+            (made.id, "about")
+        );
+        assert!(matches!(
+            change(
+                &conn,
+                &user("u"),
+                "renamed",
+                &KeypairChange {
+                    name: Some("plain".into()),
+                    description: None
+                }
+            ),
+            Err(StoreError::Duplicate)
+        ));
+        assert!(matches!(
+            change(&conn, &user("u"), "nope", &KeypairChange::default()),
+            Err(StoreError::NotFound)
+        ));
+        // Bound: refused with refuse_bound, deleted without (the instance keeps the name).
+        conn.execute(
+            "INSERT INTO instances (id, cloud, name, user_id, project_id, region, os, state,
+                                    key_pair_id, key_pair_name, created_at)
+             VALUES ('i-1', 'alibaba', 'vm', 'u', 'p', 'RegionOne', 'linux', 'running', ?1, 'renamed', 'now')",
+            [made.id],
+        )
+        .unwrap();
+        assert!(matches!(
+            delete(&conn, &user("u"), "renamed", true),
+            Err(StoreError::InUse)
+        ));
+        assert!(matches!(
+            delete(&conn, &user("u"), "gone", true),
+            Err(StoreError::NotFound)
+        ));
+        delete(&conn, &user("u"), "renamed", false).unwrap();
+        let (kp, name): (Option<i64>, String) = conn
+            .query_row(
+                "SELECT key_pair_id, key_pair_name FROM instances WHERE id = 'i-1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((kp, name.as_str()), (None, "renamed"));
+        assert!(
+            tags(&conn, &[made.id]).unwrap().is_empty(),
+            "tags go with it"
+        );
+    }
+
+    /// Newest first, and offsets.
+    #[test]
+    fn newest_first_and_offsets() {
+        let conn = db();
+        for name in ["b", "c", "a"] {
+            create(&conn, &new("u", name), &user("u"), None).unwrap();
+        }
+        let q = ListQuery {
+            order: Order::Newest,
+            offset: 1,
+            limit: Some(5),
+            after: None,
+        };
+        let names: Vec<_> = list(&conn, &user("u"), &q)
+            .unwrap()
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
+        assert_eq!(names, ["c", "b"]);
     }
 }

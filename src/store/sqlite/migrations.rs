@@ -85,6 +85,52 @@ const STEPS: &[&str] = &[
         public_pem  TEXT NOT NULL,
         created_at  TEXT NOT NULL
     );",
+    // 3: what the cloud fronts keep beside Nova's fields (fronts.md §4–5): a description
+    // (Tencent), a resource group (Alibaba), a cloud project number (Tencent's ProjectId),
+    // tags; the access keys the cloud APIs sign with (a secret the server must be able to read,
+    // to check an HMAC); the instance registry the bind/unbind calls work on (a key pair's
+    // delete leaves the instance's key name: the instance keeps what it booted with); and
+    // user-wide token revocation (a password change or a disable revokes what was issued).
+    "ALTER TABLE key_pairs ADD COLUMN description TEXT NOT NULL DEFAULT '';
+    ALTER TABLE key_pairs ADD COLUMN resource_group TEXT NOT NULL DEFAULT '';
+    ALTER TABLE key_pairs ADD COLUMN cloud_project INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE key_pair_tags (
+        key_pair_id INTEGER NOT NULL REFERENCES key_pairs (id) ON DELETE CASCADE,
+        position    INTEGER NOT NULL,
+        key         TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        PRIMARY KEY (key_pair_id, key)
+    );
+    CREATE TABLE id_credentials (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id         TEXT NOT NULL UNIQUE,
+        cloud      TEXT NOT NULL,
+        access     TEXT NOT NULL,
+        secret     TEXT NOT NULL,
+        user_id    TEXT NOT NULL REFERENCES id_users (id) ON DELETE CASCADE,
+        project_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (cloud, access)
+    );
+    CREATE TABLE instances (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        id            TEXT NOT NULL UNIQUE,
+        cloud         TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        user_id       TEXT NOT NULL,
+        project_id    TEXT NOT NULL,
+        region        TEXT NOT NULL,
+        os            TEXT NOT NULL CHECK (os IN ('linux', 'windows')),
+        state         TEXT NOT NULL CHECK (state IN ('running', 'stopped')),
+        key_pair_id   INTEGER REFERENCES key_pairs (id) ON DELETE SET NULL,
+        key_pair_name TEXT,
+        created_at    TEXT NOT NULL
+    );
+    CREATE INDEX instances_key_pair ON instances (key_pair_id);
+    CREATE TABLE id_user_revocations (
+        user_id        TEXT PRIMARY KEY REFERENCES id_users (id) ON DELETE CASCADE,
+        revoked_before INTEGER NOT NULL
+    );",
 ];
 
 /// The schema version this binary writes.
@@ -92,6 +138,12 @@ pub const LATEST: i64 = STEPS.len() as i64;
 
 /// Applies the missing steps.
 pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    migrate_to(conn, LATEST)
+}
+
+/// Applies the missing steps up to schema version `target` (old images are read into a
+/// scratch database at their own version, then brought up to date).
+pub fn migrate_to(conn: &Connection, target: i64) -> Result<(), StoreError> {
     // Reading the schema also proves the file is a database at all.
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > LATEST {
@@ -105,7 +157,12 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
             return Err(StoreError::Incompatible("not a novakeys database".into()));
         }
     }
-    for (i, step) in STEPS.iter().enumerate().skip(current as usize) {
+    for (i, step) in STEPS
+        .iter()
+        .enumerate()
+        .take(target.clamp(0, LATEST) as usize)
+        .skip(current as usize)
+    {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;

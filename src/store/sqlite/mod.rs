@@ -6,6 +6,7 @@
 
 mod engine;
 mod identity;
+mod instances;
 mod keypairs;
 pub mod migrations;
 mod snapshots;

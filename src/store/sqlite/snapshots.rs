@@ -90,12 +90,15 @@ impl Snapshots {
                 }
                 let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
                 let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-                if v != LATEST {
+                if v > LATEST {
                     return Err(StoreError::Incompatible(format!(
                         "snapshot {name} has schema version {v}, this binary {LATEST}"
                     )));
                 }
-                Ok(Some(state::capture(&conn)?))
+                // An older snapshot is read at its own version; applying it migrates it.
+                let mut image = state::capture(&conn)?;
+                image.schema_version = v;
+                Ok(Some(image))
             }
             Snapshots::Memory(map) => Ok(map
                 .lock()

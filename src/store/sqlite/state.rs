@@ -119,14 +119,8 @@ pub fn schema(conn: &Connection) -> Result<Schema, StoreError> {
     Ok(out)
 }
 
-/// Checks that `image` fits `schema` (same version, tables, columns, full rows).
+/// Checks that `image` fits `schema` (tables, columns, full rows).
 pub fn check(schema: &Schema, image: &Image) -> Result<(), String> {
-    if image.schema_version != LATEST {
-        return Err(format!(
-            "schema_version {} does not match this binary's {LATEST}",
-            image.schema_version
-        ));
-    }
     for (name, table) in &image.tables {
         let Some(cols) = schema.get(name) else {
             return Err(format!("unknown table '{name}'"));
@@ -297,6 +291,24 @@ fn sql(c: &Cell) -> rusqlite::types::ToSqlOutput<'_> {
     })
 }
 
+/// An image of an older schema version, brought up to this binary's: applied to a scratch
+/// database at its own version, which the remaining migration steps then bring up to date.
+fn upgrade(image: &Image) -> Result<Image, StoreError> {
+    let v = image.schema_version;
+    if !(1..LATEST).contains(&v) {
+        return Err(StoreError::Incompatible(format!(
+            "schema_version {v} is not one this binary reads (1 to {LATEST})"
+        )));
+    }
+    let mut conn = Connection::open_in_memory()?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    super::migrations::migrate_to(&conn, v)?;
+    check(&schema(&conn)?, image).map_err(StoreError::Incompatible)?;
+    apply_checked(&mut conn, image)?;
+    super::migrations::migrate(&conn)?;
+    capture(&conn)
+}
+
 impl StateStore for SqliteStore {
     fn capture(&self) -> Result<Image, StoreError> {
         // On the writer: no write can land halfway through.
@@ -309,6 +321,13 @@ impl StateStore for SqliteStore {
     }
 
     fn apply(&self, image: &Image) -> Result<Applied, StoreError> {
+        let upgraded;
+        let image = if image.schema_version == LATEST {
+            image
+        } else {
+            upgraded = upgrade(image)?;
+            &upgraded
+        };
         let tables = self.engine.write(|c| {
             // The schema cannot change while the store is open: read it once.
             let schema = match self.schema.get() {
@@ -376,6 +395,7 @@ mod tests {
             extra: Default::default(),
         };
         let b = Bootstrap {
+            credentials: Vec::new(),
             domains: vec![Domain {
                 id: "default".into(),
                 name: "Default".into(),

@@ -107,6 +107,8 @@ pub async fn create(
         kind,
         material,
         fingerprint: Fingerprint::NovaMd5,
+        extra: Default::default(),
+        tags: Vec::new(),
     };
     let created = front
         .keypairs
