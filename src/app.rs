@@ -5,14 +5,19 @@
 //! behind the observe hook; `run_until_signal` serves until SIGINT/SIGTERM, then shuts down
 //! gracefully. Adding a front means adding it to `fronts()` here, nothing else.
 
-use crate::config::Config;
+use crate::config::{Bind, Config};
 use crate::control::{self, Control, ControlSettings};
 use crate::determinism::Determinism;
+use crate::domain::credentials::CredentialService;
 use crate::domain::identity::{Identity, IdentitySettings};
+use crate::domain::instances::InstanceService;
 use crate::domain::keypairs::KeypairSettings;
 use crate::domain::{KeypairScope, KeypairService};
+use crate::fronts::alibaba::{AlibabaFront, AlibabaSettings};
 use crate::fronts::keystone::{KeystoneFront, KeystoneSettings};
 use crate::fronts::nova::{NovaFront, NovaSettings};
+use crate::fronts::tencent::{TencentFront, TencentSettings};
+use crate::fronts::twcc::{TwccFront, TwccSettings};
 use crate::http::{observe::observe, Endpoint, Front, Mounted};
 use crate::keys::KeyPool;
 use crate::store::{self, Store};
@@ -21,22 +26,32 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The services every front is built from.
+/// The store, the domain services every front is built from, and the controls.
 pub struct Services {
     pub store: Arc<dyn Store>,
-    pub determinism: Arc<Determinism>,
-    pub identity: Arc<Identity>,
-    pub keypairs: Arc<KeypairService>,
+    pub domain: crate::domain::Services,
     pub control: web::Data<Control>,
 }
 
 /// The addresses the APIs are served on.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Bound {
     pub compute: SocketAddr,
     pub identity: SocketAddr,
     /// Both APIs on one port under `/compute` and `/identity`.
     pub single_port: bool,
+    /// The cloud fronts that are on (name, address), in listener order.
+    pub fronts: Vec<(&'static str, SocketAddr)>,
+}
+
+impl Bound {
+    /// Where the front `name` listens, if it is on.
+    pub fn front(&self, name: &str) -> Option<SocketAddr> {
+        self.fronts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, a)| *a)
+    }
 }
 
 /// A built, not yet running, novakeys.
@@ -58,7 +73,7 @@ pub fn services(config: &Config) -> anyhow::Result<Services> {
     // state right after the fixtures is the reset baseline as it stands.
     let fresh = store.identity_is_empty()? && store.count_all_keypairs()? == 0;
     let determinism = Arc::new(Determinism::new(config.seed, config.clock));
-    let identity = Arc::new(Identity::new(
+    let identity: Arc<Identity> = Arc::new(Identity::new(
         &IdentitySettings {
             fixtures: config.fixtures.clone(),
             token_expiration: config.token_expiration,
@@ -67,6 +82,7 @@ pub fn services(config: &Config) -> anyhow::Result<Services> {
         store.clone(),
         determinism.clone(),
     )?);
+    let instances = Arc::new(InstanceService::new(store.clone(), determinism.clone()));
     let control = Control::new(
         &ControlSettings {
             token: config.control_token.clone(),
@@ -74,9 +90,11 @@ pub fn services(config: &Config) -> anyhow::Result<Services> {
             seed: config.seed,
             fixtures: config.fixtures.clone(),
             password_hash_cost: config.password_hash_cost,
+            region: config.region.clone(),
         },
         store.clone(),
         identity.clone(),
+        instances.clone(),
         determinism.clone(),
         fresh,
     )?;
@@ -95,17 +113,27 @@ pub fn services(config: &Config) -> anyhow::Result<Services> {
             scope: config.keypair_scope,
         },
     ));
+    let credentials = Arc::new(CredentialService::new(store.clone(), determinism.clone()));
     Ok(Services {
         store,
-        determinism,
-        identity,
-        keypairs,
+        domain: crate::domain::Services {
+            keypairs,
+            identity,
+            credentials,
+            instances,
+            determinism,
+            region: config.region.clone(),
+        },
         control: web::Data::new(control),
     })
 }
 
-/// The fronts, each with the endpoint it is reached at.
-fn fronts(config: &Config, s: &Services, bound: Bound) -> (Arc<dyn Front>, Arc<dyn Front>) {
+/// The OpenStack fronts, each with the endpoint it is reached at.
+fn openstack_fronts(
+    config: &Config,
+    s: &crate::domain::Services,
+    bound: &Bound,
+) -> (Arc<dyn Front>, Arc<dyn Front>) {
     let (compute_mount, identity_mount) = if bound.single_port {
         ("/compute", "/identity")
     } else {
@@ -139,15 +167,45 @@ fn fronts(config: &Config, s: &Services, bound: Bound) -> (Arc<dyn Front>, Arc<d
             region: config.region.clone(),
         },
         s.identity.clone(),
+        s.credentials.clone(),
     );
     (Arc::new(nova), Arc::new(keystone))
+}
+
+/// The cloud fronts, each on a listener of its own: (name, where, the front).
+fn cloud_fronts(
+    config: &Config,
+    s: &crate::domain::Services,
+) -> Vec<(&'static str, Bind, Arc<dyn Front>)> {
+    vec![
+        (
+            "alibaba",
+            config.alibaba_bind,
+            Arc::new(AlibabaFront::new(
+                AlibabaSettings {
+                    keypair_quota: config.alibaba_keypair_quota,
+                },
+                s.clone(),
+            )) as Arc<dyn Front>,
+        ),
+        (
+            "tencent",
+            config.tencent_bind,
+            Arc::new(TencentFront::new(TencentSettings {}, s.clone())),
+        ),
+        (
+            "twcc",
+            config.twcc_bind,
+            Arc::new(TwccFront::new(TwccSettings {}, s.clone())),
+        ),
+    ]
 }
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let s = services(&config)?;
-        s.determinism.mark_start();
-        let (listeners, bound) = match config.single_port {
+        s.domain.determinism.mark_start();
+        let (mut listeners, mut bound) = match config.single_port {
             Some(addr) => {
                 let l = bind(addr, "both APIs")?;
                 let a = l.local_addr()?;
@@ -155,6 +213,7 @@ impl App {
                     compute: a,
                     identity: a,
                     single_port: true,
+                    fronts: Vec::new(),
                 };
                 (vec![l], bound)
             }
@@ -165,12 +224,13 @@ impl App {
                     compute: c.local_addr()?,
                     identity: i.local_addr()?,
                     single_port: false,
+                    fronts: Vec::new(),
                 };
                 (vec![c, i], bound)
             }
         };
-        let (nova, keystone) = fronts(&config, &s, bound);
-        let mounts: Vec<Mounted> = if bound.single_port {
+        let (nova, keystone) = openstack_fronts(&config, &s.domain, &bound);
+        let mut mounts: Vec<Mounted> = if bound.single_port {
             vec![Mounted(vec![
                 ("/compute".into(), nova),
                 ("/identity".into(), keystone),
@@ -181,6 +241,13 @@ impl App {
                 Mounted(vec![(String::new(), keystone)]),
             ]
         };
+        for (name, at, front) in cloud_fronts(&config, &s.domain) {
+            let Some(addr) = at.addr() else { continue };
+            let l = bind(addr, name)?;
+            bound.fronts.push((name, l.local_addr()?));
+            listeners.push(l);
+            mounts.push(Mounted(vec![(String::new(), front)]));
+        }
         let grace = config.shutdown_grace;
         let client_timeout = Duration::from_secs(config.client_timeout);
         let mut servers = Vec::new();
@@ -205,7 +272,7 @@ impl App {
     }
 
     pub fn bound(&self) -> Bound {
-        self.bound
+        self.bound.clone()
     }
 
     /// Serves until the process gets SIGINT or SIGTERM: then stops accepting, lets in-flight

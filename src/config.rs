@@ -12,6 +12,41 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// Where a front listens: `ADDR:PORT` (port 0 picks a free port), or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bind {
+    Off,
+    On(SocketAddr),
+}
+
+impl std::str::FromStr for Bind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Bind, String> {
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(Bind::Off);
+        }
+        s.parse()
+            .map(Bind::On)
+            .map_err(|e| format!("'{s}' is neither ADDR:PORT nor off: {e}"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Bind, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Bind {
+    pub fn addr(self) -> Option<SocketAddr> {
+        match self {
+            Bind::Off => None,
+            Bind::On(a) => Some(a),
+        }
+    }
+}
+
 /// `serve` flags; every one also reads `NOVAKEYS_<NAME>`.
 #[derive(Args, Debug, Default, Clone)]
 pub struct ServeArgs {
@@ -24,6 +59,21 @@ pub struct ServeArgs {
     /// Identity (Keystone) listener, ADDR:PORT; port 0 picks a free port. [default: 127.0.0.1:5000]
     #[arg(long, env = "NOVAKEYS_IDENTITY_BIND")]
     pub identity_bind: Option<SocketAddr>,
+    /// Alibaba Cloud ECS listener, ADDR:PORT or `off`. [default: 127.0.0.1:8781]
+    #[arg(long, env = "NOVAKEYS_ALIBABA_BIND")]
+    pub alibaba_bind: Option<Bind>,
+    /// Tencent Cloud CVM listener, ADDR:PORT or `off`. [default: 127.0.0.1:8782]
+    #[arg(long, env = "NOVAKEYS_TENCENT_BIND")]
+    pub tencent_bind: Option<Bind>,
+    /// TWCC listener, ADDR:PORT or `off`. [default: 127.0.0.1:8783]
+    #[arg(long, env = "NOVAKEYS_TWCC_BIND")]
+    pub twcc_bind: Option<Bind>,
+    /// Web console listener, ADDR:PORT or `off`. [default: 127.0.0.1:8780]
+    #[arg(long, env = "NOVAKEYS_CONSOLE_BIND")]
+    pub console_bind: Option<Bind>,
+    /// Alibaba's own key pair limit per region (on top of the key pair quota). [default: 500]
+    #[arg(long, env = "NOVAKEYS_ALIBABA_KEYPAIR_QUOTA")]
+    pub alibaba_keypair_quota: Option<i64>,
     /// SQLite database file, or `:memory:`. [default: $XDG_DATA_HOME/novakeys/novakeys.db]
     #[arg(long, env = "NOVAKEYS_DB")]
     pub db: Option<String>,
@@ -95,6 +145,11 @@ pub struct ServeArgs {
 struct FileSettings {
     compute_bind: Option<SocketAddr>,
     identity_bind: Option<SocketAddr>,
+    alibaba_bind: Option<Bind>,
+    tencent_bind: Option<Bind>,
+    twcc_bind: Option<Bind>,
+    console_bind: Option<Bind>,
+    alibaba_keypair_quota: Option<i64>,
     db: Option<String>,
     auth: Option<AuthMode>,
     durability: Option<Durability>,
@@ -122,6 +177,12 @@ struct FileSettings {
 pub struct Config {
     pub compute_bind: SocketAddr,
     pub identity_bind: SocketAddr,
+    pub alibaba_bind: Bind,
+    pub tencent_bind: Bind,
+    pub twcc_bind: Bind,
+    pub console_bind: Bind,
+    /// Alibaba's key pairs per region (`None`: unlimited).
+    pub alibaba_keypair_quota: Option<i64>,
     pub db: String,
     pub auth: AuthMode,
     pub durability: Durability,
@@ -152,6 +213,11 @@ impl Default for Config {
         Config {
             compute_bind: "127.0.0.1:8774".parse().expect("valid address"),
             identity_bind: "127.0.0.1:5000".parse().expect("valid address"),
+            alibaba_bind: Bind::On("127.0.0.1:8781".parse().expect("valid address")),
+            tencent_bind: Bind::On("127.0.0.1:8782".parse().expect("valid address")),
+            twcc_bind: Bind::On("127.0.0.1:8783".parse().expect("valid address")),
+            console_bind: Bind::On("127.0.0.1:8780".parse().expect("valid address")),
+            alibaba_keypair_quota: Some(500),
             db: default_db_path(),
             auth: AuthMode::Keystone,
             durability: Durability::Normal,
@@ -223,6 +289,24 @@ impl Config {
                 .identity_bind
                 .or(file.identity_bind)
                 .unwrap_or(d.identity_bind),
+            alibaba_bind: args
+                .alibaba_bind
+                .or(file.alibaba_bind)
+                .unwrap_or(d.alibaba_bind),
+            tencent_bind: args
+                .tencent_bind
+                .or(file.tencent_bind)
+                .unwrap_or(d.tencent_bind),
+            twcc_bind: args.twcc_bind.or(file.twcc_bind).unwrap_or(d.twcc_bind),
+            console_bind: args
+                .console_bind
+                .or(file.console_bind)
+                .unwrap_or(d.console_bind),
+            alibaba_keypair_quota: args
+                .alibaba_keypair_quota
+                .or(file.alibaba_keypair_quota)
+                .or(d.alibaba_keypair_quota)
+                .filter(|q| *q >= 0),
             db: args.db.clone().or(file.db).unwrap_or(d.db),
             auth: args.auth.or(file.auth).unwrap_or(d.auth),
             durability: args.durability.or(file.durability).unwrap_or(d.durability),
@@ -292,6 +376,27 @@ mod tests {
         assert_eq!(c.quota_key_pairs, None, "-1 means unlimited");
         assert_eq!(c.max_limit, 7);
         assert_eq!(c.compute_bind.port(), 8774);
+        assert_eq!(c.alibaba_bind.addr().map(|a| a.port()), Some(8781));
+    }
+
+    #[test]
+    fn fronts_can_be_switched_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nk.toml");
+        std::fs::write(
+            &path,
+            "tencent_bind = \"off\"\ntwcc_bind = \"127.0.0.1:0\"\n",
+        )
+        .unwrap();
+        let c = Config::load(&ServeArgs {
+            config: Some(path),
+            alibaba_bind: Some("OFF".parse().unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!((c.alibaba_bind, c.tencent_bind), (Bind::Off, Bind::Off));
+        assert_eq!(c.twcc_bind.addr().map(|a| a.port()), Some(0));
+        assert!("nowhere".parse::<Bind>().is_err());
     }
 
     #[test]

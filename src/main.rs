@@ -42,6 +42,28 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// Print what a cloud's clients need to reach novakeys as a user (`export VAR=value`
+    /// lines: the access key, the region, the endpoint; `eval "$(novakeys credentials ...)"`).
+    Credentials {
+        /// alibaba, tencent or twcc.
+        #[arg(long)]
+        cloud: String,
+        /// User name (in the Default domain).
+        #[arg(long)]
+        user: String,
+        /// Make a new access key in this project (name) instead of showing the user's first
+        /// one of that cloud.
+        #[arg(long)]
+        new_in_project: Option<String>,
+        /// TWCC: prepare the CLI's data folder here (credential file, log/, release feed).
+        #[arg(long)]
+        data_path: Option<std::path::PathBuf>,
+        /// Tencent: write this tccli profile (`~/.tccli/<profile>.configure`, `.credential`).
+        #[arg(long)]
+        tccli_profile: Option<String>,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
     /// Add the keys of an authorized_keys file as key pairs of a user.
     ImportAuthorizedKeys {
         /// User name (in the Default domain).
@@ -89,6 +111,21 @@ fn main() {
         Command::Seed(args) => seed(args),
         Command::Export(args) => export(args),
         Command::Import { file, args } => import(file, args),
+        Command::Credentials {
+            cloud,
+            user,
+            new_in_project,
+            data_path,
+            tccli_profile,
+            args,
+        } => credentials(
+            &cloud,
+            &user,
+            new_in_project.as_deref(),
+            data_path.as_deref(),
+            tccli_profile.as_deref(),
+            args,
+        ),
         Command::ImportAuthorizedKeys {
             user,
             project,
@@ -134,6 +171,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!("novakeys: compute listening on http://{}", bound.compute);
             println!("novakeys: identity listening on http://{}", bound.identity);
         }
+        for (name, addr) in &bound.fronts {
+            println!("novakeys: {name} listening on http://{addr}");
+        }
         if auth == novakeys::config::AuthMode::Keystone {
             println!(
                 "novakeys: hint: `novakeys clouds-yaml > clouds.yaml; export OS_CLIENT_CONFIG_FILE=$PWD/clouds.yaml OS_CLOUD=novakeys` then `openstack keypair list`"
@@ -169,7 +209,7 @@ fn offline(args: &ServeArgs) -> anyhow::Result<(Config, app::Services)> {
 
 fn rotate(args: ServeArgs) -> anyhow::Result<()> {
     let (config, s) = offline(&args)?;
-    s.identity.rotate_signing_key()?;
+    s.domain.identity.rotate_signing_key()?;
     println!("novakeys: new token signing key in {}; tokens of the previous key stay valid until the next rotation", config.db);
     Ok(())
 }
@@ -229,6 +269,82 @@ fn import(file: std::path::PathBuf, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn credentials(
+    cloud: &str,
+    user: &str,
+    new_in_project: Option<&str>,
+    data_path: Option<&std::path::Path>,
+    profile: Option<&str>,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
+    use novakeys::fronts::{alibaba, tencent, twcc, ClientSetup};
+    let (config, s) = offline(&args)?;
+    let bind = match cloud {
+        "alibaba" => config.alibaba_bind,
+        "tencent" => config.tencent_bind,
+        "twcc" => config.twcc_bind,
+        other => anyhow::bail!("unknown cloud '{other}' (alibaba, tencent or twcc)"),
+    };
+    let addr = bind
+        .addr()
+        .ok_or_else(|| anyhow::anyhow!("the {cloud} front is off (--{cloud}-bind)"))?;
+    let u = s
+        .store
+        .get_user_by_name("default", user)?
+        .ok_or_else(|| anyhow::anyhow!("no user '{user}' in the Default domain"))?;
+    let credential = match new_in_project {
+        Some(project) => {
+            let p = s
+                .store
+                .get_project_by_name("default", project)?
+                .ok_or_else(|| anyhow::anyhow!("no project '{project}' in the Default domain"))?;
+            let admin = novakeys::domain::Principal {
+                user_id: u.id.clone(),
+                project_id: p.id.clone(),
+                roles: vec!["admin".into()],
+                system_scope: false,
+            };
+            s.domain
+                .credentials
+                .create(&admin, cloud, &u.id, &p.id, None)
+                .map_err(|e| anyhow::anyhow!("cannot make an access key: {e}"))?
+        }
+        None => s
+            .domain
+            .credentials
+            .of_user_with_secrets(&u.id, cloud)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "user '{user}' has no {cloud} access key: make one with --new-in-project PROJECT"
+                )
+            })?,
+    };
+    let project = s
+        .store
+        .get_project(&credential.project_id)?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let setup = ClientSetup {
+        access: &credential.access,
+        secret: &credential.secret,
+        endpoint: format!("http://{addr}"),
+        user_name: user,
+        project_name: &project,
+        data_path,
+        profile,
+    };
+    let text = match cloud {
+        "alibaba" => alibaba::client_setup(&setup)?,
+        "tencent" => tencent::client_setup(&setup)?,
+        _ => twcc::client_setup(&setup)?,
+    };
+    print!("{text}");
+    Ok(())
+}
+
 fn import_authorized_keys(
     user: String,
     project: Option<String>,
@@ -250,7 +366,7 @@ fn import_authorized_keys(
         anyhow::anyhow!("no project: give --project (user '{user}' has no default project)")
     })?;
     let outcomes = actix_web::rt::System::new()
-        .block_on(import(&s.keypairs, &u.id, &project_id, &text))
+        .block_on(import(&s.domain.keypairs, &u.id, &project_id, &text))
         .map_err(|e| anyhow::anyhow!("cannot import: {e}"))?;
     let mut imported = 0;
     for o in &outcomes {

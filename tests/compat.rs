@@ -40,7 +40,17 @@ macro_rules! suites {
     };
 }
 
-suites!(osc, workflows, sdk, novaclient, tempest, gophercloud);
+suites!(
+    osc,
+    workflows,
+    sdk,
+    novaclient,
+    tempest,
+    gophercloud,
+    alibaba,
+    tencent,
+    twcc
+);
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -71,10 +81,13 @@ fn every_suite_has_a_test() {
 /// A running `novakeys serve`, killed (and reaped) on drop.
 struct Server {
     child: Child,
-    compute: String,
-    identity: String,
+    /// Listener name (`compute`, `identity`, `alibaba`, ...) → its URL.
+    urls: std::collections::BTreeMap<String, String>,
     log: PathBuf,
 }
+
+/// The listeners a suite's server opens (all on free ports).
+const LISTENERS: &[&str] = &["compute", "identity", "alibaba", "tencent", "twcc"];
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -109,6 +122,10 @@ fn start_server(dir: &Path) -> Server {
     cmd.arg("serve")
         .args(["--compute-bind", "127.0.0.1:0"])
         .args(["--identity-bind", "127.0.0.1:0"])
+        .args(["--alibaba-bind", "127.0.0.1:0"])
+        .args(["--tencent-bind", "127.0.0.1:0"])
+        .args(["--twcc-bind", "127.0.0.1:0"])
+        .args(["--console-bind", "off"])
         .arg("--db")
         .arg(dir.join("novakeys.db"))
         .env("RUST_LOG", "warn")
@@ -127,25 +144,26 @@ fn start_server(dir: &Path) -> Server {
     });
     let mut server = Server {
         child,
-        compute: String::new(),
-        identity: String::new(),
+        urls: Default::default(),
         log,
     };
     let deadline = Instant::now() + STARTUP_TIMEOUT;
-    while server.compute.is_empty() || server.identity.is_empty() {
+    while server.urls.len() < LISTENERS.len() {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(line) => {
-                if let Some(url) = line.strip_prefix("novakeys: compute listening on ") {
-                    server.compute = url.trim().to_string();
-                } else if let Some(url) = line.strip_prefix("novakeys: identity listening on ") {
-                    server.identity = url.trim().to_string();
+                for name in LISTENERS {
+                    let prefix = format!("novakeys: {name} listening on ");
+                    if let Some(url) = line.strip_prefix(&prefix) {
+                        server.urls.insert(name.to_string(), url.trim().to_string());
+                    }
                 }
             }
             Err(e) => {
                 let status = server.child.try_wait().ok().flatten();
                 panic!(
-                    "novakeys serve did not print both listening lines ({e}; exit status {status:?}); its stderr:\n{}",
+                    "novakeys serve did not print every listening line ({e}; exit status {status:?}; seen {:?}); its stderr:\n{}",
+                    server.urls,
                     server.log()
                 );
             }
@@ -172,6 +190,7 @@ fn kill_group(pid: u32, signal: &str) {
 
 /// Runs `bash compat/<suite>/run.sh` against a fresh server, with
 /// `NOVAKEYS_BIN`, `NOVAKEYS_IDENTITY_URL` (no `/v3`), `NOVAKEYS_COMPUTE_URL` (no `/v2.1`),
+/// `NOVAKEYS_ALIBABA_URL`, `NOVAKEYS_TENCENT_URL`, `NOVAKEYS_TWCC_URL` (`http://ADDR:PORT`),
 /// `OS_AUTH_URL` (`…/v3`), `OS_REGION_NAME=RegionOne`, `NOVAKEYS_CACHE=<repo>/target/compat`
 /// and `NOVAKEYS_WORK` (a fresh directory of its own).
 fn run_suite(suite: &str) {
@@ -208,9 +227,12 @@ fn run_suite(suite: &str) {
     cmd.arg(&script)
         .current_dir(&repo)
         .env("NOVAKEYS_BIN", env!("CARGO_BIN_EXE_novakeys"))
-        .env("NOVAKEYS_IDENTITY_URL", &server.identity)
-        .env("NOVAKEYS_COMPUTE_URL", &server.compute)
-        .env("OS_AUTH_URL", format!("{}/v3", server.identity))
+        .env("NOVAKEYS_IDENTITY_URL", &server.urls["identity"])
+        .env("NOVAKEYS_COMPUTE_URL", &server.urls["compute"])
+        .env("NOVAKEYS_ALIBABA_URL", &server.urls["alibaba"])
+        .env("NOVAKEYS_TENCENT_URL", &server.urls["tencent"])
+        .env("NOVAKEYS_TWCC_URL", &server.urls["twcc"])
+        .env("OS_AUTH_URL", format!("{}/v3", server.urls["identity"]))
         .env("OS_REGION_NAME", "RegionOne")
         .env("NOVAKEYS_CACHE", repo.join("target").join("compat"))
         .env("NOVAKEYS_WORK", &work)

@@ -19,6 +19,8 @@ const REDACTED_KEYS: &[&str] = &[
     "secret",
     "passcode",
     "token",
+    // Keystone's credentials carry the access key's secret inside this JSON string.
+    "blob",
 ];
 pub const REDACTED: &str = "***";
 

@@ -10,12 +10,14 @@
 
 pub mod faults;
 pub mod health;
+mod instances;
 pub mod journal;
 pub mod metrics;
 
 use crate::determinism::Determinism;
 use crate::domain::identity::fixtures::Fixtures;
 use crate::domain::identity::Identity;
+use crate::domain::instances::InstanceService;
 use crate::store::image::Image;
 use crate::store::{valid_snapshot_name, Store, StoreError};
 use actix_web::body::{BoxBody, MessageBody};
@@ -42,6 +44,8 @@ pub struct ControlSettings {
     /// The fixtures a reset returns to (`None`: the built-in ones).
     pub fixtures: Option<std::path::PathBuf>,
     pub password_hash_cost: u32,
+    /// Where new instances are, unless told.
+    pub region: String,
 }
 
 /// The controls' state.
@@ -52,6 +56,8 @@ pub struct Control {
     pub metrics: metrics::Metrics,
     store: Arc<dyn Store>,
     identity: Arc<Identity>,
+    instances: Arc<InstanceService>,
+    region: String,
     det: Arc<Determinism>,
     /// The state `reset` returns to: the fixtures, as applied to this store.
     baseline: Image,
@@ -65,6 +71,7 @@ impl Control {
         settings: &ControlSettings,
         store: Arc<dyn Store>,
         identity: Arc<Identity>,
+        instances: Arc<InstanceService>,
         det: Arc<Determinism>,
         fresh: bool,
     ) -> anyhow::Result<Control> {
@@ -90,6 +97,8 @@ impl Control {
             metrics: metrics::Metrics::default(),
             store,
             identity,
+            instances,
+            region: settings.region.clone(),
             det,
             baseline,
         })
@@ -161,7 +170,7 @@ fn header(req: &HttpRequest, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn error_json(status: StatusCode, message: &str) -> HttpResponse {
+pub(crate) fn error_json(status: StatusCode, message: &str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("application/json")
         .body(
@@ -230,6 +239,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/faults", web::post().to(add_fault))
             .route("/faults", web::delete().to(clear_faults))
             .route("/faults/{id}", web::delete().to(delete_fault))
+            .route("/instances", web::get().to(instances::list))
+            .route("/instances", web::post().to(instances::create))
+            .route("/instances/{id}", web::get().to(instances::show))
+            .route("/instances/{id}", web::delete().to(instances::delete))
             .default_service(web::to(|| async {
                 error_json(StatusCode::NOT_FOUND, "no such novakeys control")
             })),
@@ -494,6 +507,7 @@ mod reset_tests {
             password_hash_cost: 4,
         };
         let identity = Arc::new(Identity::new(&settings, store.clone(), det.clone()).unwrap());
+        let instances = Arc::new(InstanceService::new(store.clone(), det.clone()));
         let control = Control::new(
             &ControlSettings {
                 journal_size: 10,
@@ -502,6 +516,7 @@ mod reset_tests {
             },
             store,
             identity,
+            instances,
             det,
             true,
         )

@@ -19,6 +19,20 @@ pub use error::DomainError;
 pub use keypairs::{Created, Found, KeypairService, KeypairSpec, Listing, Material, Page, Target};
 pub use principal::Principal;
 
+/// The domain services, as every front gets them.
+#[derive(Clone)]
+pub struct Services {
+    pub keypairs: std::sync::Arc<KeypairService>,
+    pub identity: std::sync::Arc<identity::Identity>,
+    pub credentials: std::sync::Arc<credentials::CredentialService>,
+    pub instances: std::sync::Arc<instances::InstanceService>,
+    /// Where ids, keys and time come from.
+    pub determinism: std::sync::Arc<crate::determinism::Determinism>,
+    /// The configured region (the Keystone catalog's); the cloud fronts map their clients'
+    /// region names onto it.
+    pub region: String,
+}
+
 /// Whether key pairs belong to a user (Nova) or are shared by a project's members.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]

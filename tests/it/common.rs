@@ -15,6 +15,8 @@ pub struct TestApp {
     pub identity: SocketAddr,
     /// Both APIs on one port, under `/compute` and `/identity`.
     pub single_port: bool,
+    /// The cloud fronts' listeners (name, address).
+    pub fronts: Vec<(&'static str, SocketAddr)>,
 }
 
 impl TestApp {
@@ -22,6 +24,16 @@ impl TestApp {
     pub fn identity_url(&self) -> String {
         let mount = if self.single_port { "/identity" } else { "" };
         format!("http://{}{mount}", self.identity)
+    }
+
+    /// Where the cloud front `name` listens.
+    #[allow(dead_code)]
+    pub fn front(&self, name: &str) -> SocketAddr {
+        self.fronts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, a)| *a)
+            .unwrap_or_else(|| panic!("the {name} front is not on"))
     }
 
     /// The compute API's base URL (no `/v2.1`).
@@ -36,6 +48,10 @@ pub fn test_config(auth: AuthMode) -> Config {
     Config {
         compute_bind: "127.0.0.1:0".parse().unwrap(),
         identity_bind: "127.0.0.1:0".parse().unwrap(),
+        alibaba_bind: "127.0.0.1:0".parse().unwrap(),
+        tencent_bind: "127.0.0.1:0".parse().unwrap(),
+        twcc_bind: "127.0.0.1:0".parse().unwrap(),
+        console_bind: novakeys::config::Bind::Off,
         db: ":memory:".into(),
         auth,
         keygen_pool: 0,
@@ -54,6 +70,7 @@ pub async fn spawn_app(config: Config) -> TestApp {
         compute: bound.compute,
         identity: bound.identity,
         single_port: bound.single_port,
+        fronts: bound.fronts.clone(),
     }
 }
 
@@ -168,4 +185,20 @@ pub async fn call(
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     raw_request(addr, method, path, &headers, body.as_bytes()).await
+}
+
+/// A project-scoped token of a fixture user (password = user name) on `project`.
+#[allow(dead_code)]
+pub async fn login(identity: SocketAddr, user: &str, project: &str) -> String {
+    let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": user, "domain": {"id": "default"}, "password": user}}}, "scope": {"project": {"name": project, "domain": {"id": "default"}}}}});
+    let r = call(
+        identity,
+        "POST",
+        "/v3/auth/tokens",
+        &[("Content-Type", "application/json")],
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.header("x-subject-token").unwrap().to_string()
 }

@@ -1,14 +1,18 @@
 //! Integration tests: one binary (link once), modules per feature. Each test starts the real
 //! application in-process on port 0 with its own store and talks HTTP to it.
 
+mod alibaba;
 mod binary;
 mod captures;
 mod common;
 mod compute;
 mod control;
+mod credentials;
 mod fronts;
 mod hostile;
 mod identity;
 mod isolation;
 mod props;
 mod reliability;
+mod tencent;
+mod twcc;

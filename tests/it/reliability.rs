@@ -51,6 +51,11 @@ pub fn start(args: &[&str], env: &[(&str, &str)]) -> Proc {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_novakeys"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        // The cloud fronts on free ports (their defaults are fixed ports).
+        .env("NOVAKEYS_ALIBABA_BIND", "127.0.0.1:0")
+        .env("NOVAKEYS_TENCENT_BIND", "127.0.0.1:0")
+        .env("NOVAKEYS_TWCC_BIND", "127.0.0.1:0")
+        .env("NOVAKEYS_CONSOLE_BIND", "off")
         .envs(env.iter().copied())
         .arg("serve")
         .args([

@@ -10,6 +10,7 @@ mod auth_projects;
 pub mod catalog;
 pub mod clouds_yaml;
 mod common;
+mod credentials;
 mod discovery;
 mod domains;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod tokens;
 mod users;
 mod views;
 
+use crate::domain::credentials::CredentialService;
 use crate::domain::identity::Identity;
 use crate::http::{Described, Endpoint, Front, Injected};
 use actix_web::http::header::HeaderMap;
@@ -44,12 +46,21 @@ pub struct KeystoneSettings {
 
 pub struct KeystoneFront {
     identity: Arc<Identity>,
+    credentials: Arc<CredentialService>,
     settings: KeystoneSettings,
 }
 
 impl KeystoneFront {
-    pub fn new(settings: KeystoneSettings, identity: Arc<Identity>) -> KeystoneFront {
-        KeystoneFront { identity, settings }
+    pub fn new(
+        settings: KeystoneSettings,
+        identity: Arc<Identity>,
+        credentials: Arc<CredentialService>,
+    ) -> KeystoneFront {
+        KeystoneFront {
+            identity,
+            credentials,
+            settings,
+        }
     }
 }
 
@@ -255,7 +266,7 @@ async fn dispatch(
         body: body.to_vec(),
     };
     let st = front.clone();
-    let reply = web::block(move || route(&st.identity, &r))
+    let reply = web::block(move || route(&st, &r))
         .await
         .unwrap_or_else(|_| Err(IdentityError::Internal("blocking task failed".into())))
         .unwrap_or_else(|e| error_reply(&e, &base));
@@ -282,7 +293,8 @@ async fn dispatch(
     resp.body(reply.body)
 }
 
-fn route(id: &Identity, r: &Req) -> Result<Reply, IdentityError> {
+fn route(front: &KeystoneFront, r: &Req) -> Result<Reply, IdentityError> {
+    let id = &*front.identity;
     let segs: Vec<&str> = if r.path.is_empty() {
         Vec::new()
     } else {
@@ -299,13 +311,19 @@ fn route(id: &Identity, r: &Req) -> Result<Reply, IdentityError> {
             Method::DELETE => tokens::revoke(id, r),
             _ => Err(not_found()),
         },
-        ["v3", rest @ ..] => resource(id, r, m, rest),
+        ["v3", rest @ ..] => resource(front, r, m, rest),
         _ => Err(not_found()),
     }
 }
 
 /// `/v3/...` below the token routes: every one needs a valid `X-Auth-Token`.
-fn resource(id: &Identity, r: &Req, m: &Method, rest: &[&str]) -> Result<Reply, IdentityError> {
+fn resource(
+    front: &KeystoneFront,
+    r: &Req,
+    m: &Method,
+    rest: &[&str],
+) -> Result<Reply, IdentityError> {
+    let (id, creds) = (&*front.identity, &*front.credentials);
     let me = tokens::caller(id, r)?;
     let get = *m == Method::GET || *m == Method::HEAD;
     match rest {
@@ -342,6 +360,10 @@ fn resource(id: &Identity, r: &Req, m: &Method, rest: &[&str]) -> Result<Reply, 
         ["roles"] if get => roles::list_roles(id, r, &me),
         ["roles", rid] if get => roles::show_role(id, r, &me, rid),
         ["role_assignments"] if get => role_assignments::role_assignments(id, r, &me),
+        ["credentials"] if get => credentials::list(creds, r, &me),
+        ["credentials"] if *m == Method::POST => credentials::create(id, creds, r, &me),
+        ["credentials", cid] if get => credentials::show(creds, r, &me, cid),
+        ["credentials", cid] if *m == Method::DELETE => credentials::delete(creds, &me, cid),
         _ => Err(not_found()),
     }
 }
