@@ -804,7 +804,7 @@ async fn openapi_document_matches_the_routes() {
             );
         }
     }
-    assert_eq!(ops, 16);
+    assert_eq!(ops, 20);
     let r = ctl(app.compute, "GET", "/_novakeys/undocumented", "").await;
     assert_eq!(r.status, 404);
     assert!(r.text().contains("no such novakeys control"));
