@@ -93,6 +93,9 @@ class Server:
         args = [binary, "serve", "--db", self.db,
                 "--compute-bind", f"127.0.0.1:{self.cport}",
                 "--identity-bind", f"127.0.0.1:{self.iport}",
+                # Every front on, as the cold start and RSS targets are read with them.
+                "--alibaba-bind", "127.0.0.1:0", "--tencent-bind", "127.0.0.1:0",
+                "--twcc-bind", "127.0.0.1:0", "--console-bind", "127.0.0.1:0",
                 "--quota-key-pairs", "-1", *extra]
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=subprocess.STDOUT)
@@ -596,9 +599,11 @@ def write_report(r, out):
         b = row.get("baseline", base)
         ratio = row["rps"] / b["rps"]
         t = targets.get(row["name"])
-        target = f"≥ {t} × {'✅' if ratio >= t else '❌'}" if t else ""
+        # A row with any error answer misses its target, whatever its rate.
+        clean = row["non2xx"] == 0
+        target = f"≥ {t} × {'✅' if ratio >= t and clean else '❌'}" if t else ""
         if row["name"] == "token_issue":
-            target = f"≥ 2000/s {'✅' if row['rps'] >= 2000 else '❌'}"
+            target = f"≥ 2000/s {'✅' if row['rps'] >= 2000 and clean else '❌'}"
         lines.append(
             f"| {row['name']} | {row['rps']:.0f} | {ratio:.3f} | {row['p50_ms']:.2f} | "
             f"{row['p99_ms']:.2f} | {row['p50_ms'] / max(b['p50_ms'], 1e-3):.1f} | "

@@ -60,6 +60,9 @@ pub struct App {
     bound: Bound,
 }
 
+/// The future a graceful stop waits for.
+pub type Stop = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
 fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("cannot listen for {what} on {addr}: {e}"))
 }
@@ -165,6 +168,7 @@ fn openstack_fronts(
             identity,
             compute,
             region: config.region.clone(),
+            list_limit: config.list_limit,
         },
         s.identity.clone(),
         s.credentials.clone(),
@@ -278,13 +282,20 @@ impl App {
     /// Serves until the process gets SIGINT or SIGTERM: then stops accepting, lets in-flight
     /// requests finish (up to the grace period) and returns.
     pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        let stop = shutdown_signal()?;
+        self.run_until(stop).await
+    }
+
+    /// Serves until `stop` ends (`shutdown_signal()`, installed before the listening lines are
+    /// printed, so a signal sent right after them is not missed), then stops gracefully.
+    pub async fn run_until(self, stop: Stop) -> anyhow::Result<()> {
         let handles: Vec<_> = self.servers.iter().map(|s| s.handle()).collect();
         // The servers must be kept and polled until they finish: dropping an actix `Server`
         // forces its workers down, cutting off the requests a graceful stop should finish.
         let mut all = Box::pin(futures_util::future::try_join_all(self.servers));
         tokio::select! {
             res = &mut all => { res?; return Ok(()); }
-            _ = shutdown_signal() => {}
+            _ = stop => {}
         }
         let stop = futures_util::future::join_all(handles.iter().map(|h| h.stop(true)));
         let (_, res) = futures_util::future::join(stop, all).await;
@@ -344,18 +355,24 @@ pub fn serve(
     Ok(server)
 }
 
-async fn shutdown_signal() {
+/// Starts listening for SIGINT and SIGTERM now; the future ends at the first one.
+pub fn shutdown_signal() -> anyhow::Result<Stop> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("can install SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(Box::pin(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        }))
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(Box::pin(async {
+            let _ = tokio::signal::ctrl_c().await;
+        }))
     }
 }

@@ -86,6 +86,10 @@ pub struct ServeArgs {
     /// Key pairs per user (`[quota] key_pairs`); -1 = unlimited. [default: 100]
     #[arg(long, env = "NOVAKEYS_QUOTA_KEY_PAIRS", allow_hyphen_values = true)]
     pub quota_key_pairs: Option<i64>,
+    /// Keystone's `list_limit`: identity lists longer than N are cut and marked
+    /// `"truncated": true`. [default: unlimited]
+    #[arg(long, env = "NOVAKEYS_LIST_LIMIT")]
+    pub list_limit: Option<usize>,
     /// Largest page the list API returns (`[api] max_limit`). [default: 1000]
     #[arg(long, env = "NOVAKEYS_MAX_LIMIT")]
     pub max_limit: Option<u32>,
@@ -154,6 +158,7 @@ struct FileSettings {
     auth: Option<AuthMode>,
     durability: Option<Durability>,
     quota_key_pairs: Option<i64>,
+    list_limit: Option<usize>,
     max_limit: Option<u32>,
     keypair_scope: Option<KeypairScope>,
     fixtures: Option<PathBuf>,
@@ -189,6 +194,8 @@ pub struct Config {
     /// `None` = unlimited.
     pub quota_key_pairs: Option<i64>,
     pub max_limit: u32,
+    /// Keystone's `list_limit` (`None`: unlimited).
+    pub list_limit: Option<usize>,
     pub keypair_scope: KeypairScope,
     pub fixtures: Option<PathBuf>,
     pub token_expiration: u64,
@@ -223,6 +230,7 @@ impl Default for Config {
             durability: Durability::Normal,
             quota_key_pairs: Some(100),
             max_limit: 1000,
+            list_limit: None,
             keypair_scope: KeypairScope::User,
             fixtures: None,
             token_expiration: 3600,
@@ -312,6 +320,7 @@ impl Config {
             durability: args.durability.or(file.durability).unwrap_or(d.durability),
             quota_key_pairs: quota.filter(|q| *q >= 0),
             max_limit: args.max_limit.or(file.max_limit).unwrap_or(d.max_limit),
+            list_limit: args.list_limit.or(file.list_limit).filter(|l| *l > 0),
             keypair_scope: args
                 .keypair_scope
                 .or(file.keypair_scope)

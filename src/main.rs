@@ -157,6 +157,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let auth = config.auth;
     actix_web::rt::System::new().block_on(async move {
         let app = App::build(config).await?;
+        // Before the listening lines: a script may signal as soon as it has read them.
+        let stop = app::shutdown_signal()?;
         let bound = app.bound();
         if bound.single_port {
             println!(
@@ -179,7 +181,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 "novakeys: hint: `novakeys clouds-yaml > clouds.yaml; export OS_CLIENT_CONFIG_FILE=$PWD/clouds.yaml OS_CLOUD=novakeys` then `openstack keypair list`"
             );
         }
-        app.run_until_signal().await
+        app.run_until(stop).await
     })
 }
 

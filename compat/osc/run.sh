@@ -361,6 +361,26 @@ expect_ok "app cred: delete ac-key" openstack --os-cloud demo-ac-name keypair de
 expect_rc 1 "app cred with a wrong secret is refused" openstack --os-cloud demo-ac-bad keypair list
 assert_contains "... by Keystone (HTTP 401)" "$ERR" "(HTTP 401)"
 
+section "domain role grant (openstack role add --domain), then a domain-scoped token"
+# Keystone scopes a token to a domain only for a user with a role there.
+domain_token() {
+    env -u OS_CLOUD OS_AUTH_TYPE=password OS_USERNAME=demo OS_PASSWORD=demo \
+        OS_USER_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3 OS_AUTH_URL="$OS_AUTH_URL" \
+        openstack --os-domain-name Default token issue -f json
+}
+expect_rc 1 "demo has no role on domain Default: no domain-scoped token" domain_token
+assert_contains "... Keystone's 401" "$ERR" "(HTTP 401)"
+expect_ok "admin: openstack role add --domain default --user demo admin" \
+    openstack --os-cloud admin role add --domain default --user demo admin
+expect_ok "admin: role assignment list shows it" \
+    openstack --os-cloud admin role assignment list --domain default --user demo --names -f value -c Role
+assert_eq "... admin on the domain" "$OUT" "admin"
+expect_ok "demo: openstack --os-domain-name Default token issue" domain_token
+assert_eq "... scoped to the domain" "$(json_get domain_id <"$OUT_FILE")" "default"
+expect_ok "admin: openstack role remove --domain default --user demo admin" \
+    openstack --os-cloud admin role remove --domain default --user demo admin
+expect_rc 1 "... and demo's domain token is refused again" domain_token
+
 section "wrong password"
 expect_rc 1 "a wrong password is refused" openstack --os-cloud demo --os-password wrong keypair list
 assert_contains "... with Keystone's message" "$ERR" \

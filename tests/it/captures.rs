@@ -141,6 +141,25 @@ fn normalise(body: &str, varying: &[String], ours: bool, problems: &mut Vec<Stri
     let Ok(mut v) = serde_json::from_str::<Value>(body) else {
         return body.to_string();
     };
+    // A generated key's fingerprint is that of the public key it came with, not only of the
+    // right shape.
+    let fingerprint_varies = varying.iter().any(|f| f == "response.json:keypair.fingerprint");
+    if ours && fingerprint_varies {
+        let kp = &v["keypair"];
+        if let (Some(pk), Some(fp)) = (kp["public_key"].as_str(), kp["fingerprint"].as_str()) {
+            let want = if kp["type"] == "x509" {
+                novakeys::keys::x509_fingerprint(pk)
+            } else {
+                novakeys::keys::ssh_fingerprint(pk, novakeys::keys::Fingerprint::NovaMd5)
+            };
+            match want {
+                Ok(want) if want == fp => {}
+                other => problems.push(format!(
+                    "the generated fingerprint {fp} is not the public key's ({other:?})"
+                )),
+            }
+        }
+    }
     for field in varying {
         let Some(path) = field.strip_prefix("response.json:") else {
             continue;

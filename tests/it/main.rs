@@ -12,6 +12,7 @@ mod fronts;
 mod hostile;
 mod identity;
 mod isolation;
+mod keystone_roles;
 mod props;
 mod reliability;
 mod tencent;

@@ -103,14 +103,17 @@ pub enum Invalid {
     Failed,
 }
 
-/// Keystone's role implications (keystone-manage bootstrap): admin ⇒ manager ⇒ member ⇒ reader.
-fn implied(name: &str) -> &'static [&'static str] {
-    match name {
-        "admin" => &["manager", "member"],
-        "manager" => &["member"],
-        "member" => &["reader"],
-        _ => &[],
-    }
+/// Keystone's bootstrap roles imply one another down this chain (keystone-manage bootstrap):
+/// admin ⇒ manager ⇒ member ⇒ reader.
+const CHAIN: [&str; 4] = ["admin", "manager", "member", "reader"];
+
+/// The role `prior` directly implies: the next role of the chain that exists (a store made
+/// before `manager` was a fixture role still has admin ⇒ member).
+fn implied_by<'a>(prior: &str, all: &'a [Role]) -> Option<&'a Role> {
+    let at = CHAIN.iter().position(|c| *c == prior)?;
+    CHAIN[at + 1..]
+        .iter()
+        .find_map(|name| all.iter().find(|r| r.name == *name))
 }
 
 /// Direct roles on `target` plus the roles they imply (existing ones only), without repeats.
@@ -126,11 +129,9 @@ pub fn effective_roles(
     let all = store.list_roles()?;
     let mut i = 0;
     while i < roles.len() {
-        for name in implied(&roles[i].name) {
-            if !roles.iter().any(|r| r.name == *name) {
-                if let Some(r) = all.iter().find(|r| r.name == *name) {
-                    roles.push(r.clone());
-                }
+        if let Some(r) = implied_by(&roles[i].name, &all) {
+            if !roles.iter().any(|x| x.id == r.id) {
+                roles.push(r.clone());
             }
         }
         i += 1;
@@ -138,17 +139,12 @@ pub fn effective_roles(
     Ok(roles)
 }
 
-/// The implications among `roles` as (prior, implied) pairs, for `effective` assignments.
+/// The implications among `roles` as (prior, implied) pairs, in the roles' order: Keystone's
+/// role inference rules.
 pub fn implications(all: &[Role]) -> Vec<(Role, Role)> {
-    let mut out = Vec::new();
-    for prior in all {
-        for name in implied(&prior.name) {
-            if let Some(r) = all.iter().find(|r| r.name == *name) {
-                out.push((prior.clone(), r.clone()));
-            }
-        }
-    }
-    out
+    all.iter()
+        .filter_map(|prior| implied_by(&prior.name, all).map(|r| (prior.clone(), r.clone())))
+        .collect()
 }
 
 pub fn now() -> i64 {

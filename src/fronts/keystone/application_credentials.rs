@@ -154,7 +154,7 @@ pub(super) fn list_app_creds(
         .filter(|a| r.query("name").is_none_or(|n| n == a.name))
         .map(|a| app_cred_view(a, &roles, &r.base, None))
         .collect();
-    Ok(list_reply("application_credentials", items, r.self_url()))
+    Ok(list_reply("application_credentials", items, r))
 }
 
 pub(super) fn show_app_cred(

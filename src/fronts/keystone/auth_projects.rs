@@ -30,7 +30,7 @@ pub(super) fn auth_projects(
         .iter()
         .map(|p| project_view(p, &r.base))
         .collect();
-    Ok(list_reply("projects", items, r.self_url()))
+    Ok(list_reply("projects", items, r))
 }
 
 pub(super) fn user_projects(
@@ -49,5 +49,5 @@ pub(super) fn user_projects(
         .iter()
         .map(|p| project_view(p, &r.base))
         .collect();
-    Ok(list_reply("projects", items, r.self_url()))
+    Ok(list_reply("projects", items, r))
 }

@@ -20,10 +20,19 @@ pub(super) fn links(self_url: String) -> Value {
     json!({"next": null, "self": self_url, "previous": null})
 }
 
-pub(super) fn list_reply(key: &str, items: Vec<Value>, self_url: String) -> Reply {
+/// A collection as Keystone's `wrap_collection` renders it: the items, `links`, and with a
+/// configured `list_limit` that cut the list, `"truncated": true`.
+pub(super) fn list_reply(key: &str, mut items: Vec<Value>, r: &Req) -> Reply {
+    let truncated = r.list_limit.is_some_and(|limit| items.len() > limit);
+    if let Some(limit) = r.list_limit {
+        items.truncate(limit);
+    }
     let mut o = Map::new();
     o.insert(key.into(), Value::Array(items));
-    o.insert("links".into(), links(self_url));
+    o.insert("links".into(), links(r.self_url()));
+    if truncated {
+        o.insert("truncated".into(), Value::Bool(true));
+    }
     Reply::json(200, &Value::Object(o))
 }
 

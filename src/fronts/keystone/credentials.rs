@@ -144,7 +144,7 @@ pub(super) fn list(
         .iter()
         .map(|c| view(c, &r.base, false))
         .collect();
-    Ok(list_reply("credentials", items, r.self_url()))
+    Ok(list_reply("credentials", items, r))
 }
 
 pub(super) fn show(

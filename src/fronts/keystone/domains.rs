@@ -21,7 +21,7 @@ pub(super) fn list_domains(
         .filter(|d| enabled.is_none_or(|e| e == d.enabled))
         .map(|d| domain_view(d, &r.base))
         .collect();
-    Ok(list_reply("domains", items, r.self_url()))
+    Ok(list_reply("domains", items, r))
 }
 
 pub(super) fn show_domain(

@@ -1,4 +1,5 @@
-//! `/v3/projects/{p}/users/{u}/roles[/{r}]`: role grants.
+//! `/v3/projects/{p}/users/{u}/roles[/{r}]` and `/v3/domains/{d}/users/{u}/roles[/{r}]`: role
+//! grants on a project or a domain.
 
 use super::common::*;
 use super::error::IdentityError;
@@ -13,22 +14,20 @@ pub(super) fn list_grants(
     id: &Identity,
     r: &Req,
     me: &ValidToken,
-    pid: &str,
+    target: &Target,
     uid: &str,
 ) -> Result<Reply, IdentityError> {
     require_admin(me, "list_grants")?;
-    let roles = id
-        .store()
-        .direct_roles(uid, &Target::Project(pid.to_string()))?;
+    let roles = id.store().direct_roles(uid, target)?;
     let items = roles.iter().map(|x| role_view(x, &r.base)).collect();
-    Ok(list_reply("roles", items, r.self_url()))
+    Ok(list_reply("roles", items, r))
 }
 
 pub(super) fn grant(
     id: &Identity,
     me: &ValidToken,
     m: &Method,
-    pid: &str,
+    target: &Target,
     uid: &str,
     rid: &str,
 ) -> Result<Reply, IdentityError> {
@@ -41,7 +40,7 @@ pub(super) fn grant(
     require_admin(me, action)?;
     let a = Assignment {
         user_id: uid.to_string(),
-        target: Target::Project(pid.to_string()),
+        target: target.clone(),
         role_id: rid.to_string(),
     };
     let st = id.store();
@@ -51,12 +50,19 @@ pub(super) fn grant(
     if st.get_user(uid)?.is_none() {
         return Err(IdentityError::not_found("user", uid));
     }
-    if st.get_project(pid)?.is_none() {
-        return Err(IdentityError::not_found("project", pid));
-    }
+    let on = match target {
+        Target::Project(pid) if st.get_project(pid)?.is_none() => {
+            return Err(IdentityError::not_found("project", pid))
+        }
+        Target::Domain(did) if st.get_domain(did)?.is_none() => {
+            return Err(IdentityError::not_found("domain", did))
+        }
+        Target::Project(id) | Target::Domain(id) => id.as_str(),
+        Target::System => "all",
+    };
     let missing = || {
         IdentityError::NotFound(format!(
-            "Could not find role assignment with role: {rid}, user or group: {uid}, project, domain, or system: {pid}."
+            "Could not find role assignment with role: {rid}, user or group: {uid}, project, domain, or system: {on}."
         ))
     };
     match action {

@@ -27,6 +27,7 @@ mod views;
 use crate::domain::credentials::CredentialService;
 use crate::domain::identity::Identity;
 use crate::http::{Described, Endpoint, Front, Injected};
+use crate::store::identity::Target;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -42,6 +43,8 @@ pub struct KeystoneSettings {
     pub compute: Endpoint,
     /// The catalog's region.
     pub region: String,
+    /// Keystone's `[DEFAULT] list_limit`: longer lists are cut and marked `truncated`.
+    pub list_limit: Option<usize>,
 }
 
 pub struct KeystoneFront {
@@ -156,6 +159,7 @@ pub struct Req {
     pub catalog_identity_url: String,
     pub catalog_compute_url: String,
     pub region: String,
+    pub list_limit: Option<usize>,
     pub body: Vec<u8>,
 }
 
@@ -263,6 +267,7 @@ async fn dispatch(
         catalog_identity_url: format!("{}/v3/", front.settings.identity.base(&req)),
         catalog_compute_url: format!("{}/v2.1", front.settings.compute.base(&req)),
         region: front.settings.region.clone(),
+        list_limit: front.settings.list_limit,
         body: body.to_vec(),
     };
     let st = front.clone();
@@ -352,13 +357,23 @@ fn resource(
         ["projects", pid] if *m == Method::PATCH => projects::update_project(id, r, &me, pid),
         ["projects", pid] if *m == Method::DELETE => projects::delete_project(id, &me, pid),
         ["projects", pid, "users", uid, "roles"] if get => {
-            grants::list_grants(id, r, &me, pid, uid)
+            grants::list_grants(id, r, &me, &Target::Project(pid.to_string()), uid)
         }
-        ["projects", pid, "users", uid, "roles", rid] => grants::grant(id, &me, m, pid, uid, rid),
+        ["projects", pid, "users", uid, "roles", rid] => {
+            grants::grant(id, &me, m, &Target::Project(pid.to_string()), uid, rid)
+        }
+        ["domains", did, "users", uid, "roles"] if get => {
+            grants::list_grants(id, r, &me, &Target::Domain(did.to_string()), uid)
+        }
+        ["domains", did, "users", uid, "roles", rid] => {
+            grants::grant(id, &me, m, &Target::Domain(did.to_string()), uid, rid)
+        }
         ["domains"] if get => domains::list_domains(id, r, &me),
         ["domains", did] if get => domains::show_domain(id, r, &me, did),
         ["roles"] if get => roles::list_roles(id, r, &me),
         ["roles", rid] if get => roles::show_role(id, r, &me, rid),
+        ["roles", rid, "implies"] if get => roles::list_implies(id, r, &me, rid),
+        ["role_inferences"] if get => roles::role_inferences(id, r, &me),
         ["role_assignments"] if get => role_assignments::role_assignments(id, r, &me),
         ["credentials"] if get => credentials::list(creds, r, &me),
         ["credentials"] if *m == Method::POST => credentials::create(id, creds, r, &me),

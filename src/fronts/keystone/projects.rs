@@ -25,7 +25,7 @@ pub(super) fn list_projects(
         .filter(|p| enabled.is_none_or(|e| e == p.enabled))
         .map(|p| project_view(p, &r.base))
         .collect();
-    Ok(list_reply("projects", items, r.self_url()))
+    Ok(list_reply("projects", items, r))
 }
 
 pub(super) fn show_project(

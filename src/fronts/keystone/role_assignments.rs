@@ -133,5 +133,5 @@ pub(super) fn role_assignments(
             }
         }
     }
-    Ok(list_reply("role_assignments", items, r.self_url()))
+    Ok(list_reply("role_assignments", items, r))
 }

@@ -22,7 +22,7 @@ pub(super) fn list_users(id: &Identity, r: &Req, me: &ValidToken) -> Result<Repl
         .filter(|u| enabled.is_none_or(|e| e == u.enabled))
         .map(|u| user_view(u, &r.base))
         .collect();
-    Ok(list_reply("users", items, r.self_url()))
+    Ok(list_reply("users", items, r))
 }
 
 pub(super) fn show_user(
