@@ -375,7 +375,10 @@ mod tests {
             Body::new(actix_web::web::Bytes::from_static(b"name=k&password=pw")),
             Body::Redacted(ref v, _) if !v.to_string().contains("pw\"")
         ));
-        assert_eq!(body_value(b"plain text = not a form"), json!("plain text = not a form"));
+        assert_eq!(
+            body_value(b"plain text = not a form"),
+            json!("plain text = not a form")
+        );
     }
 
     #[test]

@@ -21,7 +21,12 @@ impl Identity {
     /// Checks `password` for the user `name` of the domain named (or with the id) `domain`.
     /// Every refusal is the same `Forbidden` (Keystone's one 401): unknown user or domain,
     /// disabled user or domain, no password, wrong password.
-    pub fn log_in(&self, name: &str, domain: &str, password: &str) -> Result<LoggedIn, DomainError> {
+    pub fn log_in(
+        &self,
+        name: &str,
+        domain: &str,
+        password: &str,
+    ) -> Result<LoggedIn, DomainError> {
         let st = self.store();
         let found = match st.get_domain_by_name(domain)? {
             Some(d) => Some(d),
@@ -138,7 +143,10 @@ mod tests {
         let names: Vec<&str> = demo.projects.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["demo"]);
         assert_eq!(demo.domain.id, "default");
-        assert!(id.log_in("demo", "default", "demo").is_ok(), "the domain id works too");
+        assert!(
+            id.log_in("demo", "default", "demo").is_ok(),
+            "the domain id works too"
+        );
         for (user, domain, password) in [
             ("demo", "Default", "wrong"),
             ("nobody", "Default", "demo"),
