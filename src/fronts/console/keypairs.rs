@@ -346,7 +346,11 @@ pub(super) fn download(ctx: &Ctx, form: Form) -> HttpResponse {
         .auth
         .as_ref()
         .expect("the dispatcher checked the session");
-    match ctx.front.sessions.download(&s.id, form.text("ticket")) {
+    match ctx
+        .front
+        .sessions
+        .download(&s.id, form.text("download_token"))
+    {
         Some((name, pem)) => HttpResponse::Ok()
             .content_type("application/x-pem-file")
             .insert_header(("Content-Disposition", attachment(&name)))

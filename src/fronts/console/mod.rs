@@ -248,6 +248,8 @@ impl Chrome {
             here,
             on_keypairs: false,
             on_activity: false,
+            css: assets::CSS_HREF.as_str(),
+            js: assets::JS_HREF.as_str(),
         }
     }
 }
@@ -358,7 +360,7 @@ async fn dispatch(
         || req.method() == actix_web::http::Method::HEAD;
     let post = req.method() == actix_web::http::Method::POST;
     if let (true, ["static", file]) = (get, segs.as_slice()) {
-        return secure(assets::serve(file));
+        return secure(assets::serve(file, req.query_string()));
     }
     let ctx = Ctx::new(&front, &req);
     let form = || {

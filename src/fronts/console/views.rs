@@ -18,6 +18,9 @@ pub struct Chrome {
     pub here: String,
     pub on_keypairs: bool,
     pub on_activity: bool,
+    /// The stylesheet's and the script's versioned URLs.
+    pub css: &'static str,
+    pub js: &'static str,
 }
 
 pub struct UserBar {
