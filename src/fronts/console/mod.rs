@@ -138,9 +138,17 @@ fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// A path segment for a name (everything but unreserved characters escaped).
+/// What a path segment or a `filename*` escapes: everything but RFC 3986's unreserved
+/// characters (so `web-key` stays readable in the address bar).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A path segment for a name.
 fn encode(name: &str) -> String {
-    percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(name, SEGMENT).to_string()
 }
 
 /// A key pair's page.
