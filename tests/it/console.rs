@@ -548,3 +548,33 @@ async fn the_language_switch_is_remembered() {
         "never another site"
     );
 }
+
+#[actix_web::test]
+async fn pages_of_fifty_newest_first_and_a_case_insensitive_filter() {
+    let app = spawn_app(test_config(AuthMode::Keystone)).await;
+    let mut b = logged_in(app.front("console"), "demo").await;
+    for i in 0..55 {
+        assert_eq!(b.import(&format!("Key{i}"), ED25519).await.status, 303);
+    }
+    let rows = |html: &str| html.matches("<td class=\"col-check\">").count();
+    let first = b.get("/keypairs").await.text();
+    assert_eq!(rows(&first), 50);
+    assert!(first.contains("Showing 1–50 of 55") && first.contains("href=\"/keypairs?page=2\""));
+    assert!(
+        first.find("/keypair/Key54\"").unwrap() < first.find("/keypair/Key53\"").unwrap(),
+        "newest first"
+    );
+    let second = b.get("/keypairs?page=2").await.text();
+    assert_eq!(rows(&second), 5);
+    assert!(second.contains("Showing 51–55 of 55") && second.contains("rel=\"prev\""));
+    let past = b.get("/keypairs?page=9").await.text();
+    assert!(
+        past.contains("Showing 51–55 of 55"),
+        "past the end: the last page"
+    );
+    let by_name = b.get("/keypairs?sort=name").await.text();
+    assert!(by_name.find("/keypair/Key0\"").unwrap() < by_name.find("/keypair/Key1\"").unwrap());
+    let filtered = b.get("/keypairs?q=key5").await.text();
+    assert_eq!(rows(&filtered), 6, "Key5, Key50..Key54");
+    assert!(filtered.contains("Showing 1–6 of 6") && filtered.contains("Quota: 55 / 100"));
+}

@@ -109,6 +109,10 @@ pub(super) async fn log_in(ctx: &Ctx<'_>, form: Form) -> HttpResponse {
         Ok(Err(e)) => return super::internal(ctx, &e),
         Err(e) => return super::internal(ctx, &e),
     };
+    // A new log-in never reuses a session id (no fixation); the old session goes.
+    if let Some(old) = session::cookie(ctx.req, session::SESSION_COOKIE) {
+        ctx.front.sessions.remove(old);
+    }
     let det = &ctx.front.services.determinism;
     let s = Session {
         id: session::random_token(det),

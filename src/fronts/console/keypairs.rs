@@ -2,8 +2,8 @@
 //! key downloads at once, then once more on request, never stored), import (paste or file),
 //! details (copy buttons, rename/describe, bind/unbind), delete with a confirmation.
 //!
-//! Each page reads the owner's key pairs once (`find`: one list read and one tags read) and
-//! the instance registry once; nothing is queried per row.
+//! A list page reads one page of key pairs and their count (all of them only to filter by
+//! name) and the instance registry once; nothing is queried per row.
 
 // A helper's early answer is the page to send (`Err(HttpResponse)`): it lives only on one
 // handler's stack, so its size does not matter.
@@ -16,7 +16,7 @@ use super::views::{
     ListPage, Outcome, OutcomePage, Row,
 };
 use super::{encode, keypair_href, page, see_other, Ctx};
-use crate::domain::{DomainError, Found, KeypairSpec, Material, Principal, Target};
+use crate::domain::{DomainError, KeypairSpec, Material, Page, Principal, Target};
 use crate::keys::{Fingerprint, KeyKind, PrivateKeyEncoding, SshKeyOptions};
 use crate::store::instances::{Instance, Os, State};
 use crate::store::keypairs::Keypair;
@@ -71,14 +71,21 @@ fn domain_error(ctx: &Ctx, e: DomainError) -> HttpResponse {
     }
 }
 
-/// The owner's key pairs in `order`, each with its tags (one read).
-async fn all(ctx: &Ctx<'_>, t: &Target, order: Order) -> Result<Vec<Found>, HttpResponse> {
+/// `limit` of the owner's key pairs in `order` after `offset`, and how many the owner has in
+/// all (one list read and one count; no tags: the list shows none).
+async fn window(
+    ctx: &Ctx<'_>,
+    t: &Target,
+    order: Order,
+    offset: u64,
+    limit: u32,
+) -> Result<(Vec<Keypair>, usize), HttpResponse> {
     ctx.front
         .services
         .keypairs
-        .find(t, order, |_, _| true, 0, None)
+        .list(t, Page::Offset { offset, limit }, order)
         .await
-        .map(|(all, _)| all)
+        .map(|l| (l.items, l.total.unwrap_or(0) as usize))
         .map_err(|e| domain_error(ctx, e))
 }
 
@@ -119,20 +126,44 @@ pub(super) async fn list(ctx: &Ctx<'_>) -> HttpResponse {
     let by_name = ctx.query_value("sort") == "name";
     let number: usize = ctx.query_value("page").parse().unwrap_or(1).max(1);
     let order = if by_name { Order::Name } else { Order::Newest };
-    let all = match all(ctx, &t, order).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let owned = all.len();
-    // Horizon's filter: a case-insensitive substring of the name.
+    // Unfiltered, only the page is read; a filter reads the owner's key pairs (at most the
+    // quota's worth) and matches names here, as Horizon's case-insensitive substring.
     let needle = q.to_lowercase();
-    let matched: Vec<&Found> = all
-        .iter()
-        .filter(|f| needle.is_empty() || f.keypair.name.to_lowercase().contains(&needle))
-        .collect();
-    let pages = matched.len().div_ceil(PAGE_SIZE).max(1);
-    let number = number.min(pages);
-    let shown = &matched[(number - 1) * PAGE_SIZE..(number * PAGE_SIZE).min(matched.len())];
+    let (shown, matched, owned, number, pages) = if needle.is_empty() {
+        let offset = ((number - 1) * PAGE_SIZE) as u64;
+        let (mut items, owned) = match window(ctx, &t, order, offset, PAGE_SIZE as u32).await {
+            Ok(w) => w,
+            Err(r) => return r,
+        };
+        let pages = owned.div_ceil(PAGE_SIZE).max(1);
+        if number > pages {
+            // Past the last page (the list shrank): show the last one.
+            let offset = ((pages - 1) * PAGE_SIZE) as u64;
+            items = match window(ctx, &t, order, offset, PAGE_SIZE as u32).await {
+                Ok(w) => w.0,
+                Err(r) => return r,
+            };
+        }
+        (items, owned, owned, number.min(pages), pages)
+    } else {
+        let (all, owned) = match window(ctx, &t, order, 0, u32::MAX).await {
+            Ok(w) => w,
+            Err(r) => return r,
+        };
+        let matched: Vec<Keypair> = all
+            .into_iter()
+            .filter(|k| k.name.to_lowercase().contains(&needle))
+            .collect();
+        let pages = matched.len().div_ceil(PAGE_SIZE).max(1);
+        let number = number.min(pages);
+        let total = matched.len();
+        let shown = matched
+            .into_iter()
+            .skip((number - 1) * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .collect();
+        (shown, total, owned, number, pages)
+    };
     let registry = match instances(ctx).await {
         Ok(i) => i,
         Err(r) => return r,
@@ -156,17 +187,17 @@ pub(super) async fn list(ctx: &Ctx<'_>) -> HttpResponse {
     };
     let rows = shown
         .iter()
-        .map(|f| Row {
-            name: f.keypair.name.clone(),
-            href: keypair_href(&f.keypair.name),
-            delete_href: format!("{}/delete", keypair_href(&f.keypair.name)),
-            kind: kind_name(f.keypair.kind),
-            fingerprint: f.keypair.fingerprint.clone(),
-            created: created(&f.keypair),
-            bound: bound.remove(&f.keypair.id).unwrap_or_default(),
+        .map(|k| Row {
+            name: k.name.clone(),
+            href: keypair_href(&k.name),
+            delete_href: format!("{}/delete", keypair_href(&k.name)),
+            kind: kind_name(k.kind),
+            fingerprint: k.fingerprint.clone(),
+            created: created(k),
+            bound: bound.remove(&k.id).unwrap_or_default(),
         })
         .collect();
-    let first = if matched.is_empty() {
+    let first = if matched == 0 {
         0
     } else {
         (number - 1) * PAGE_SIZE + 1
@@ -179,8 +210,8 @@ pub(super) async fn list(ctx: &Ctx<'_>) -> HttpResponse {
             q: q.clone(),
             by_name,
             first,
-            last: (number * PAGE_SIZE).min(matched.len()),
-            matched: matched.len(),
+            last: (number * PAGE_SIZE).min(matched),
+            matched,
             prev_href: (number > 1).then(|| href(number - 1)),
             next_href: (number < pages).then(|| href(number + 1)),
             owned,
@@ -194,7 +225,7 @@ pub(super) async fn list(ctx: &Ctx<'_>) -> HttpResponse {
 
 /// The owner's count, for the create and import pages' quota state.
 async fn owned(ctx: &Ctx<'_>, t: &Target) -> Result<usize, HttpResponse> {
-    all(ctx, t, Order::Newest).await.map(|a| a.len())
+    window(ctx, t, Order::Newest, 0, 1).await.map(|w| w.1)
 }
 
 /// Why the caller cannot create now: not allowed, or at the quota.
