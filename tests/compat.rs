@@ -88,7 +88,9 @@ struct Server {
 }
 
 /// The listeners a suite's server opens (all on free ports).
-const LISTENERS: &[&str] = &["compute", "identity", "alibaba", "tencent", "twcc", "console"];
+const LISTENERS: &[&str] = &[
+    "compute", "identity", "alibaba", "tencent", "twcc", "console",
+];
 
 impl Drop for Server {
     fn drop(&mut self) {
