@@ -14,11 +14,12 @@ use crate::domain::instances::InstanceService;
 use crate::domain::keypairs::KeypairSettings;
 use crate::domain::{KeypairScope, KeypairService};
 use crate::fronts::alibaba::{AlibabaFront, AlibabaSettings};
+use crate::fronts::console::{ConsoleFront, ConsoleSettings};
 use crate::fronts::keystone::{KeystoneFront, KeystoneSettings};
 use crate::fronts::nova::{NovaFront, NovaSettings};
 use crate::fronts::tencent::{TencentFront, TencentSettings};
 use crate::fronts::twcc::{TwccFront, TwccSettings};
-use crate::http::{observe::observe, Endpoint, Front, Mounted};
+use crate::http::{observe::observe, ActivityFilter, ActivitySource, Endpoint, Front, Mounted};
 use crate::keys::KeyPool;
 use crate::store::{self, Store};
 use actix_web::{web, App as ActixApp, HttpServer};
@@ -176,10 +177,33 @@ fn openstack_fronts(
     (Arc::new(nova), Arc::new(keystone))
 }
 
+/// The request journal as the console's Activity page reads it (so no front imports the
+/// controls).
+struct JournalActivity(web::Data<Control>);
+
+impl ActivitySource for JournalActivity {
+    fn entries(&self, f: &ActivityFilter) -> Vec<serde_json::Value> {
+        let filter = control::journal::Filter {
+            method: f.method.clone(),
+            path: f.path.clone(),
+            status: f.status.clone(),
+            since: f.since.clone(),
+            format: None,
+        };
+        self.0
+            .journal
+            .query(&filter)
+            .iter()
+            .filter_map(|e| serde_json::to_value(e).ok())
+            .collect()
+    }
+}
+
 /// The cloud fronts, each on a listener of its own: (name, where, the front).
 fn cloud_fronts(
     config: &Config,
     s: &crate::domain::Services,
+    control: &web::Data<Control>,
 ) -> Vec<(&'static str, Bind, Arc<dyn Front>)> {
     vec![
         (
@@ -201,6 +225,15 @@ fn cloud_fronts(
             "twcc",
             config.twcc_bind,
             Arc::new(TwccFront::new(TwccSettings {}, s.clone())),
+        ),
+        (
+            "console",
+            config.console_bind,
+            Arc::new(ConsoleFront::new(
+                ConsoleSettings {},
+                s.clone(),
+                Arc::new(JournalActivity(control.clone())),
+            )),
         ),
     ]
 }
@@ -245,7 +278,7 @@ impl App {
                 Mounted(vec![(String::new(), keystone)]),
             ]
         };
-        for (name, at, front) in cloud_fronts(&config, &s.domain) {
+        for (name, at, front) in cloud_fronts(&config, &s.domain, &s.control) {
             let Some(addr) = at.addr() else { continue };
             let l = bind(addr, name)?;
             bound.fronts.push((name, l.local_addr()?));

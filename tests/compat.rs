@@ -49,7 +49,8 @@ suites!(
     gophercloud,
     alibaba,
     tencent,
-    twcc
+    twcc,
+    console
 );
 
 fn repo() -> PathBuf {
@@ -87,7 +88,9 @@ struct Server {
 }
 
 /// The listeners a suite's server opens (all on free ports).
-const LISTENERS: &[&str] = &["compute", "identity", "alibaba", "tencent", "twcc"];
+const LISTENERS: &[&str] = &[
+    "compute", "identity", "alibaba", "tencent", "twcc", "console",
+];
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -125,7 +128,7 @@ fn start_server(dir: &Path) -> Server {
         .args(["--alibaba-bind", "127.0.0.1:0"])
         .args(["--tencent-bind", "127.0.0.1:0"])
         .args(["--twcc-bind", "127.0.0.1:0"])
-        .args(["--console-bind", "off"])
+        .args(["--console-bind", "127.0.0.1:0"])
         .arg("--db")
         .arg(dir.join("novakeys.db"))
         .env("RUST_LOG", "warn")
@@ -190,7 +193,8 @@ fn kill_group(pid: u32, signal: &str) {
 
 /// Runs `bash compat/<suite>/run.sh` against a fresh server, with
 /// `NOVAKEYS_BIN`, `NOVAKEYS_IDENTITY_URL` (no `/v3`), `NOVAKEYS_COMPUTE_URL` (no `/v2.1`),
-/// `NOVAKEYS_ALIBABA_URL`, `NOVAKEYS_TENCENT_URL`, `NOVAKEYS_TWCC_URL` (`http://ADDR:PORT`),
+/// `NOVAKEYS_ALIBABA_URL`, `NOVAKEYS_TENCENT_URL`, `NOVAKEYS_TWCC_URL`, `NOVAKEYS_CONSOLE_URL`
+/// (`http://ADDR:PORT`),
 /// `OS_AUTH_URL` (`…/v3`), `OS_REGION_NAME=RegionOne`, `NOVAKEYS_CACHE=<repo>/target/compat`
 /// and `NOVAKEYS_WORK` (a fresh directory of its own).
 fn run_suite(suite: &str) {
@@ -232,6 +236,7 @@ fn run_suite(suite: &str) {
         .env("NOVAKEYS_ALIBABA_URL", &server.urls["alibaba"])
         .env("NOVAKEYS_TENCENT_URL", &server.urls["tencent"])
         .env("NOVAKEYS_TWCC_URL", &server.urls["twcc"])
+        .env("NOVAKEYS_CONSOLE_URL", &server.urls["console"])
         .env("OS_AUTH_URL", format!("{}/v3", server.urls["identity"]))
         .env("OS_REGION_NAME", "RegionOne")
         .env("NOVAKEYS_CACHE", repo.join("target").join("compat"))

@@ -250,11 +250,48 @@ pub fn body_value(bytes: &[u8]) -> Value {
             let text = String::from_utf8_lossy(bytes);
             if text.contains("PRIVATE KEY") {
                 Value::String(REDACTED.into())
+            } else if let Some(form) = redact_form(bytes) {
+                Value::String(form)
+            } else if is_html(&text) {
+                // A page, not an API body: its forms carry CSRF tokens, and its text is the
+                // API data it was rendered from (journalled with the calls that changed it).
+                Value::String(format!("(HTML page, {} bytes)", bytes.len()))
             } else {
                 Value::String(text.chars().take(4096).collect())
             }
         }
     }
+}
+
+/// Whether a form field's value never reaches the journal: the JSON member names, any case,
+/// and anything named like a password or a token (`csrf_token`).
+fn secret_field(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    REDACTED_KEYS.contains(&name.as_str()) || name.contains("password") || name.ends_with("_token")
+}
+
+/// An `application/x-www-form-urlencoded` body (web forms; nothing but printable ASCII
+/// without spaces, and `key=value` pairs) with its secret fields' values masked; None when
+/// `bytes` is not shaped like one.
+fn redact_form(bytes: &[u8]) -> Option<String> {
+    if !bytes.contains(&b'=') || !bytes.iter().all(|b| (b'!'..=b'~').contains(b)) {
+        return None;
+    }
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(bytes) {
+        if secret_field(&k) {
+            out.append_pair(&k, REDACTED);
+        } else {
+            out.append_pair(&k, &v);
+        }
+    }
+    Some(out.finish())
+}
+
+fn is_html(text: &str) -> bool {
+    let head: String = text.trim_start().chars().take(15).collect();
+    let head = head.to_ascii_lowercase();
+    head.starts_with("<!doctype html") || head.starts_with("<html")
 }
 
 /// Replaces the values of secret members (at any depth) with `***`.
@@ -325,6 +362,30 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn form_bodies_are_redacted_by_field_name() {
+        let v = body_value(b"user=demo&Password=hunter%32&csrf_token=abc&domain=Default");
+        assert_eq!(
+            v,
+            json!("user=demo&Password=***&csrf_token=***&domain=Default")
+        );
+        assert!(matches!(
+            Body::new(actix_web::web::Bytes::from_static(b"name=k&password=pw")),
+            Body::Redacted(ref v, _) if !v.to_string().contains("pw\"")
+        ));
+        assert_eq!(
+            body_value(b"plain text = not a form"),
+            json!("plain text = not a form")
+        );
+    }
+
+    #[test]
+    fn html_pages_are_summarised() {
+        let page = b"<!DOCTYPE html><form><input name=csrf_token value=s3cr3t></form>";
+        let v = body_value(page);
+        assert_eq!(v, json!(format!("(HTML page, {} bytes)", page.len())));
     }
 
     fn entry(path: &str, response: actix_web::web::Bytes) -> Entry {

@@ -4,6 +4,7 @@
 //! rendering, and implements `http::Front`. No front imports another front or the app.
 
 pub mod alibaba;
+pub mod console;
 pub mod keystone;
 pub mod nova;
 pub mod tencent;

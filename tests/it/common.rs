@@ -51,7 +51,7 @@ pub fn test_config(auth: AuthMode) -> Config {
         alibaba_bind: "127.0.0.1:0".parse().unwrap(),
         tencent_bind: "127.0.0.1:0".parse().unwrap(),
         twcc_bind: "127.0.0.1:0".parse().unwrap(),
-        console_bind: novakeys::config::Bind::Off,
+        console_bind: "127.0.0.1:0".parse().unwrap(),
         db: ":memory:".into(),
         auth,
         keygen_pool: 0,

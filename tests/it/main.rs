@@ -6,6 +6,7 @@ mod binary;
 mod captures;
 mod common;
 mod compute;
+mod console;
 mod control;
 mod credentials;
 mod fronts;

@@ -8,6 +8,9 @@
 
 pub mod fixtures;
 pub mod jws;
+mod login;
+
+pub use login::LoggedIn;
 
 use super::{DomainError, Principal};
 use crate::determinism::Determinism;
