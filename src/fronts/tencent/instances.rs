@@ -98,7 +98,7 @@ pub async fn bind(front: &TencentFront, ctx: &Ctx, p: &Params, how: Binding) -> 
         }
         instances.push(i);
     }
-    let last = keys.last().and_then(|k| found.get(k)).map(|f| &f.keypair);
+    let last = keys.last().and_then(|k| found.get(k));
     for i in instances {
         let was_running = i.state == State::Running;
         // Some(Some(kp)): bind kp; Some(None): unbind; None: nothing to do here.

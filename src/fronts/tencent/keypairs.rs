@@ -10,9 +10,9 @@ use super::ids;
 use super::params::Params;
 use super::views;
 use super::{Ctx, TencentFront};
-use crate::domain::{DomainError, Found, KeypairSpec, Material, Target};
+use crate::domain::{DomainError, Found, KeypairSpec, Material, Page, Target};
 use crate::keys::{ssh_key_type, Fingerprint, KeyKind, PrivateKeyEncoding};
-use crate::store::keypairs::{KeypairChange, KeypairExtra, Order, Tag};
+use crate::store::keypairs::{Keypair, KeypairChange, KeypairExtra, Order, Tag};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -82,25 +82,33 @@ pub fn key_ids(list: &[&str], field: &str) -> Result<Vec<i64>, TcError> {
         .collect()
 }
 
-/// The caller's key pairs among `wanted`, by internal id.
+/// The caller's key pairs among `wanted`, by internal id (one query, no tags).
 pub async fn owned(
     front: &TencentFront,
     target: &Target,
     wanted: &[i64],
-) -> Result<HashMap<i64, Found>, TcError> {
-    let (found, _) = front
+) -> Result<HashMap<i64, Keypair>, TcError> {
+    let all = every_keypair(front, target).await?;
+    Ok(all
+        .into_iter()
+        .filter(|kp| wanted.contains(&kp.id))
+        .map(|kp| (kp.id, kp))
+        .collect())
+}
+
+/// Every key pair of the scope, without their tags.
+async fn every_keypair(front: &TencentFront, target: &Target) -> Result<Vec<Keypair>, TcError> {
+    let all = Page::Offset {
+        offset: 0,
+        limit: u32::MAX,
+    };
+    Ok(front
         .services
         .keypairs
-        .find(
-            target,
-            Order::Newest,
-            |kp, _| wanted.contains(&kp.id),
-            0,
-            None,
-        )
+        .list(target, all, Order::Newest)
         .await
-        .map_err(|e| TcError::domain(e, About::default()))?;
-    Ok(found.into_iter().map(|f| (f.keypair.id, f)).collect())
+        .map_err(|e| TcError::domain(e, About::default()))?
+        .items)
 }
 
 /// The Tencent instances bound to each of `keypairs`, in id order.
@@ -283,25 +291,14 @@ pub async fn import(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
         return Err(malformed());
     }
     let target = target(front, ctx)?;
-    let key_blob = blob(&public_key).unwrap_or_default().to_string();
-    let (same, _) = front
-        .services
-        .keypairs
-        .find(
-            &target,
-            Order::Newest,
-            |kp, _| blob(&kp.public_key) == Some(key_blob.as_str()),
-            0,
-            Some(1),
-        )
-        .await
-        .map_err(|e| TcError::domain(e, About::default()))?;
-    if let Some(existing) = same.first() {
+    let key_blob = blob(&public_key).unwrap_or_default();
+    let all = every_keypair(front, &target).await?;
+    if let Some(existing) = all.iter().find(|kp| blob(&kp.public_key) == Some(key_blob)) {
         return Err(TcError::new(
             "InvalidPublicKey.Duplicate",
             format!(
                 "The public key is already used by the key pair `{}`.",
-                ids::key_id(existing.keypair.id)
+                ids::key_id(existing.id)
             ),
         ));
     }
@@ -496,7 +493,7 @@ pub async fn modify(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
         .ok_or_else(|| TcError::key_id_not_found(key_id))?;
     let about = About {
         key_id,
-        key_name: name.unwrap_or(&kp.keypair.name),
+        key_name: name.unwrap_or(&kp.name),
     };
     let change = KeypairChange {
         name: name.map(str::to_string),
@@ -505,7 +502,7 @@ pub async fn modify(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
     front
         .services
         .keypairs
-        .change(&target, &kp.keypair.name, change)
+        .change(&target, &kp.name, change)
         .await
         .map_err(|e| TcError::domain(e, about))?;
     Ok(Map::new())
@@ -545,7 +542,7 @@ pub async fn delete(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
     wanted.sort_unstable();
     wanted.dedup();
     for id in wanted {
-        let kp = &found[&id].keypair;
+        let kp = &found[&id];
         let key_id = ids::key_id(id);
         let about = About {
             key_id: &key_id,
