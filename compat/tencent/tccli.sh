@@ -7,7 +7,7 @@
 # environment variables, with a throwaway HOME (tccli writes ~/.tccli/ and logs every command
 # line there).
 #
-# Needs: TCCLI (the tccli executable), NOVAKEYS_TENCENT_URL, NOVAKEYS_WORK.
+# Needs: TCCLI (the tccli executable), NOVAKEYS_TENCENT_URL, NOVAKEYS_WORK, NOVAKEYS_BIN.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=compat/python/check.sh
@@ -196,7 +196,8 @@ assert_eq "AssociatedInstanceIds" "$(jq -c '.KeyPairSet[0].AssociatedInstanceIds
 tc_err "running instance without ForceStop" UnsupportedOperation.InstanceStateRunning demo cvm AssociateInstancesKeyPairs --InstanceIds "$(list "$I_RUNNING")" --KeyIds "$(list "$KB")"
 assert_eq "still running" "$(inst_field "$I_RUNNING" state)" running
 tc_ok "running instance with --ForceStop True" demo cvm AssociateInstancesKeyPairs --InstanceIds "$(list "$I_RUNNING")" --KeyIds "$(list "$KB")" --ForceStop True
-assert_eq "ForceStop stopped the instance" "$(inst_field "$I_RUNNING" state)" stopped
+# CVM's doc: force-stopped, bound, and started again as it was RUNNING
+assert_eq "ForceStop started the instance again" "$(inst_field "$I_RUNNING" state)" running
 assert_eq "and bound tc_b" "$(inst_field "$I_RUNNING" key_pair_name)" tc_b
 tc_err "windows instance" UnsupportedOperation.InstanceOsWindows demo cvm AssociateInstancesKeyPairs --InstanceIds "$(list "$I_WINDOWS")" --KeyIds "$(list "$KC")"
 tc_err "unknown instance" InvalidInstanceId.NotFound demo cvm AssociateInstancesKeyPairs --InstanceIds '["ins-zzzzzzzz"]' --KeyIds "$(list "$KC")"
@@ -204,7 +205,9 @@ tc_err "malformed instance id" InvalidInstanceId.Malformed demo cvm AssociateIns
 tc_err "bound key cannot be deleted" InvalidParameterValue.KeyPairNotSupported demo cvm DeleteKeyPairs --KeyIds "$(list "$KA")"
 tc_ok "unbind it" demo cvm DisassociateInstancesKeyPairs --InstanceIds "$(list "$I_STOPPED")" --KeyIds "$(list "$KA")"
 assert_eq "instance has no key pair" "$(inst_field "$I_STOPPED" key_pair_name)" ""
-tc_ok "unbind tc_b with --ForceStop False (instance is stopped)" demo cvm DisassociateInstancesKeyPairs --InstanceIds "$(list "$I_RUNNING")" --KeyIds "$(list "$KB")" --ForceStop False
+tc_err "unbind tc_b with --ForceStop False (the instance runs)" UnsupportedOperation.InstanceStateRunning demo cvm DisassociateInstancesKeyPairs --InstanceIds "$(list "$I_RUNNING")" --KeyIds "$(list "$KB")" --ForceStop False
+tc_ok "unbind tc_b with --ForceStop True" demo cvm DisassociateInstancesKeyPairs --InstanceIds "$(list "$I_RUNNING")" --KeyIds "$(list "$KB")" --ForceStop True
+assert_eq "the instance has no key pair and runs again" "$(inst_field "$I_RUNNING" key_pair_name):$(inst_field "$I_RUNNING" state)" ":running"
 
 section "tccli: DeleteKeyPairs"
 tc_ok "batch delete two" demo cvm DeleteKeyPairs --KeyIds "$(list "$KA" "$KB")"
@@ -231,5 +234,34 @@ tc_ok "demo describes admin's key id" demo cvm DescribeKeyPairs --KeyIds "$(list
 assert_eq "demo does not see admin's key" "$(j .TotalCount)" 0
 tc_err "demo cannot delete admin's key" InvalidKeyPairId.NotFound demo cvm DeleteKeyPairs --KeyIds "$(list "$KADM")"
 assert_not_contains "tccli.log holds no secret key (passed by environment)" "$(cat "$work/home/.tccli/log/"* 2>/dev/null)" "${SKEY[demo]}"
+
+section "tccli: a profile written by 'novakeys credentials --tccli-profile'"
+: "${NOVAKEYS_BIN:?the novakeys executable}"
+prof="$work/profile-home"
+mkdir -p "$prof"
+# An offline run over a fresh in-memory store: the fixture users have their documented keys,
+# and the endpoint is what --tencent-bind says (this server's).
+expect_ok "novakeys credentials --cloud tencent --user demo --tccli-profile nk" env HOME="$prof" \
+    "$NOVAKEYS_BIN" credentials --cloud tencent --user demo --tccli-profile nk --db :memory: \
+    --tencent-bind "${URL#http://}"
+creds="$OUT"
+assert_contains "prints TENCENTCLOUD_SECRET_ID" "$creds" "export TENCENTCLOUD_SECRET_ID=${SID[demo]}"
+assert_contains "prints TENCENTCLOUD_SECRET_KEY" "$creds" "export TENCENTCLOUD_SECRET_KEY=${SKEY[demo]}"
+assert_contains "prints TENCENTCLOUD_REGION" "$creds" "export TENCENTCLOUD_REGION=ap-guangzhou"
+assert_contains "prints the endpoint" "$creds" "export TENCENTCLOUD_ENDPOINT=$URL"
+assert_eq "the credential file" "$(jq -c . "$prof/.tccli/nk.credential")" "{\"secretId\":\"${SID[demo]}\",\"secretKey\":\"${SKEY[demo]}\"}"
+assert_eq "the configure file's cvm endpoint" "$(jq -r .cvm.endpoint "$prof/.tccli/nk.configure")" "$URL"
+reset
+tc_ok "create tc_profile (env credentials)" demo cvm CreateKeyPair --KeyName tc_profile --ProjectId 0
+KP="$(j .KeyPair.KeyId)"
+# No --endpoint, no credentials in the environment: all from the profile.
+expect_ok "tccli --profile nk cvm DescribeKeyPairs (no --endpoint)" env -u TENCENTCLOUD_SECRET_ID \
+    -u TENCENTCLOUD_SECRET_KEY -u TENCENTCLOUD_REGION HOME="$prof" "$TCCLI" --profile nk cvm DescribeKeyPairs
+assert_eq "the profile reaches novakeys as demo" "$(j .TotalCount):$(j '.KeyPairSet[0].KeyId')" "1:$KP"
+expect_ok "the profile works again (tccli rewrote its configure file)" env HOME="$prof" "$TCCLI" --profile nk cvm DescribeKeyPairs --KeyIds "$(list "$KP")"
+assert_eq "same key" "$(j '.KeyPairSet[0].KeyName')" tc_profile
+expect_ok "eval of what it printed sets up tccli without a profile" bash -c \
+    "eval \"\$1\"; HOME=\"\$2\" \"\$3\" cvm DescribeKeyPairs --endpoint \"\$TENCENTCLOUD_ENDPOINT\"" _ "$creds" "$work/home" "$TCCLI"
+assert_eq "as demo too" "$(j .TotalCount)" 1
 
 finish "$SUITE"

@@ -471,14 +471,15 @@ def test_associate_and_disassociate(demo, pool):
     assert demo.one(a)[1]["AssociatedInstanceIds"] == [stopped]
     assert instance(stopped)["key_pair_name"] == "ci_bind_a"
 
-    # running instances only with ForceStop, which stops them
+    # running instances only with ForceStop, which stops them, binds the key and (CVM's API
+    # doc: "如实例原状态为 RUNNING，绑定完成后实例会自动开机") starts them again
     demo.error("UnsupportedOperation.InstanceStateRunning", "AssociateInstancesKeyPairs",
                InstanceIds=[running], KeyIds=[a])
     demo.error("UnsupportedOperation.InstanceStateRunning", "AssociateInstancesKeyPairs",
                InstanceIds=[running], KeyIds=[a], ForceStop=False)
     assert instance(running)["state"] == "running" and not instance(running).get("key_pair_name")
     demo.call("AssociateInstancesKeyPairs", InstanceIds=[running], KeyIds=[a], ForceStop=True)
-    assert instance(running)["state"] == "stopped"
+    assert instance(running)["state"] == "running"
     assert instance(running)["key_pair_name"] == "ci_bind_a"
     assert demo.one(a)[1]["AssociatedInstanceIds"] == sorted([stopped, running])
 
@@ -518,7 +519,10 @@ def test_associate_and_disassociate(demo, pool):
     demo.call("DisassociateInstancesKeyPairs", InstanceIds=[stopped], KeyIds=[a])
     assert demo.one(a)[1]["AssociatedInstanceIds"] == [running]
     assert instance(stopped).get("key_pair_name") in (None, "")
+    demo.error("UnsupportedOperation.InstanceStateRunning", "DisassociateInstancesKeyPairs",
+               InstanceIds=[running], KeyIds=[a])
     demo.call("DisassociateInstancesKeyPairs", InstanceIds=[running], KeyIds=[a], ForceStop=True)
+    assert instance(running)["state"] == "running" and not instance(running).get("key_pair_name")
     assert demo.one(a)[1]["AssociatedInstanceIds"] == []
     # unbound now: deletable
     demo.call("DeleteKeyPairs", KeyIds=[a, b])

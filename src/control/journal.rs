@@ -21,6 +21,8 @@ const REDACTED_KEYS: &[&str] = &[
     "token",
     // Keystone's credentials carry the access key's secret inside this JSON string.
     "blob",
+    // Tencent's CreateKeyPair answer (`KeyPair.PrivateKey`).
+    "PrivateKey",
 ];
 pub const REDACTED: &str = "***";
 
@@ -335,6 +337,13 @@ mod tests {
             json!({"name": "demo", "password": REDACTED})
         );
         assert_eq!(v["keypair"]["private_key"], json!(REDACTED));
+        let mut tencent = json!({"Response": {"KeyPair": {"KeyId": "skey-a", "PrivateKey": "-----BEGIN RSA PRIVATE KEY-----"}}});
+        redact(&mut tencent);
+        assert_eq!(
+            tencent["Response"]["KeyPair"]["PrivateKey"],
+            json!(REDACTED)
+        );
+        assert_eq!(tencent["Response"]["KeyPair"]["KeyId"], json!("skey-a"));
         assert_eq!(v["keypair"]["name"], json!("k"));
     }
 

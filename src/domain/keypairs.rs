@@ -50,6 +50,12 @@ pub enum Material {
     Import(String),
     /// A new key: ssh keys are written with these options; x509 certificates are Nova's.
     Generate(SshKeyOptions),
+    /// A new ssh key whose public key's comment is made from the new key pair's internal id
+    /// (Tencent writes its `skey-…` id there), in the same write as the insert.
+    GenerateCommentedById {
+        encoding: keys::PrivateKeyEncoding,
+        comment: fn(i64) -> String,
+    },
 }
 
 /// A key pair to create.
@@ -161,7 +167,7 @@ impl KeypairService {
         &self,
         p: &Principal,
         target: &Target,
-        spec: KeypairSpec,
+        mut spec: KeypairSpec,
     ) -> Result<Created, DomainError> {
         let limit = self.settings.quota;
         if let Some(limit) = limit {
@@ -171,22 +177,48 @@ impl KeypairService {
                 return Err(DomainError::QuotaExceeded { limit });
             }
         }
-        let (public_key, fingerprint, private_key) = match spec.material {
+        let material = std::mem::replace(&mut spec.material, Material::Import(String::new()));
+        let (options, id_comment) = match material {
             // Parsing a public key takes microseconds: right here.
             Material::Import(pk) => {
                 let fp = keys::fingerprint(spec.kind, &pk, spec.fingerprint)?;
-                (pk, fp, None)
+                return self
+                    .insert(p, target, spec, (pk, fp, None), None, limit)
+                    .await;
             }
-            Material::Generate(options) => {
-                let mut generated = self.generate(spec.kind, options, &target.user_id).await?;
-                let private = Zeroizing::new(std::mem::take(&mut generated.private_key));
-                (
-                    std::mem::take(&mut generated.public_key),
-                    std::mem::take(&mut generated.fingerprint),
-                    Some(private),
-                )
-            }
+            Material::Generate(options) => (options, None),
+            // Made without a comment: the store appends the one made from the new id.
+            Material::GenerateCommentedById { encoding, comment } => (
+                SshKeyOptions {
+                    comment: String::new(),
+                    encoding,
+                },
+                Some(comment),
+            ),
         };
+        let mut generated = self.generate(spec.kind, options, &target.user_id).await?;
+        let private = Zeroizing::new(std::mem::take(&mut generated.private_key));
+        let material = (
+            std::mem::take(&mut generated.public_key),
+            std::mem::take(&mut generated.fingerprint),
+            Some(private),
+        );
+        self.insert(p, target, spec, material, id_comment, limit)
+            .await
+    }
+
+    /// Stores `spec` (its material already made into `material`: public key, fingerprint, the
+    /// private key to hand back once).
+    async fn insert(
+        &self,
+        p: &Principal,
+        target: &Target,
+        spec: KeypairSpec,
+        material: (String, String, Option<Zeroizing<String>>),
+        id_comment: Option<fn(i64) -> String>,
+        limit: Option<i64>,
+    ) -> Result<Created, DomainError> {
+        let (public_key, fingerprint, private_key) = material;
         let new = NewKeypair {
             user_id: target.user_id.clone(),
             project_id: p.project_id.clone(),
@@ -198,6 +230,7 @@ impl KeypairService {
             created_at: self.det.now().naive_utc().trunc_subsecs(6),
             extra: spec.extra,
             tags: spec.tags,
+            id_comment,
         };
         let keypair = self
             .store
@@ -549,6 +582,49 @@ mod tests {
         let image = s.store.capture().unwrap();
         let dump = format!("{:?}", image.to_json());
         assert!(!dump.contains("PRIVATE KEY"), "the store never sees it");
+    }
+
+    /// The comment made from the id is on the stored key and on the answer, in one write.
+    #[tokio::test]
+    async fn a_generated_key_can_carry_its_own_id_as_comment() {
+        fn comment(id: i64) -> String {
+            format!("id-{id}")
+        }
+        let s = service(None, KeypairScope::User);
+        let alice = user("alice", "p1", &[]);
+        let t = s.target(&alice, None).unwrap();
+        s.create(&alice, &t, import("first", ED25519))
+            .await
+            .unwrap();
+        let spec = KeypairSpec {
+            name: "gen".into(),
+            kind: KeyKind::Ssh,
+            material: Material::GenerateCommentedById {
+                encoding: keys::PrivateKeyEncoding::Pkcs1,
+                comment,
+            },
+            fingerprint: Fingerprint::Md5,
+            extra: Default::default(),
+            tags: Vec::new(),
+        };
+        let created = s.create(&alice, &t, spec).await.unwrap();
+        let kp = &created.keypair;
+        let expected = format!(" id-{}", kp.id);
+        assert!(kp.public_key.ends_with(&expected), "{}", kp.public_key);
+        assert_eq!(
+            kp.public_key.split(' ').count(),
+            3,
+            "one comment, no empty one"
+        );
+        assert_eq!(s.get(&t, "gen").await.unwrap().public_key, kp.public_key);
+        assert_eq!(
+            kp.fingerprint,
+            keys::ssh_fingerprint(&kp.public_key, Fingerprint::Md5).unwrap()
+        );
+        let private = created.private_key.expect("returned once");
+        assert!(private.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+        // An import keeps its text as given.
+        assert_eq!(s.get(&t, "first").await.unwrap().public_key, ED25519);
     }
 
     #[tokio::test]

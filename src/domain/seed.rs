@@ -55,6 +55,7 @@ pub fn seed(store: &dyn Store, plan: &SeedPlan) -> Result<SeedReport, StoreError
         created_at: created,
         extra: Default::default(),
         tags: Vec::new(),
+        id_comment: None,
     });
     let inserted = store.load_keypairs(&mut rows, plan.batch.max(1) as usize)?;
     let elapsed = started.elapsed();

@@ -53,6 +53,10 @@ pub struct NewKeypair {
     pub extra: KeypairExtra,
     /// In the order given.
     pub tags: Vec<Tag>,
+    /// Appended to `public_key` (after a space) as its comment once the row has its id, in the
+    /// same write: a front whose generated keys carry their own id (Tencent's `skey-…`) cannot
+    /// know that id before the insert. `None`: the public key is stored as given.
+    pub id_comment: Option<fn(i64) -> String>,
 }
 
 /// A change to a key pair's name or description (Tencent's ModifyKeyPairAttribute).

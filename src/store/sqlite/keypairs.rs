@@ -196,6 +196,15 @@ fn create(
     ])
     .map_err(constraint)?;
     let id = tx.last_insert_rowid();
+    let public_key = match new.id_comment {
+        Some(comment) => {
+            let commented = format!("{} {}", new.public_key, comment(id));
+            tx.prepare_cached("UPDATE key_pairs SET public_key = ?2 WHERE id = ?1")?
+                .execute(params![id, commented])?;
+            commented
+        }
+        None => new.public_key.clone(),
+    };
     // Tags were checked by the front (unique keys): these inserts cannot fail on their own.
     for (position, tag) in new.tags.iter().enumerate() {
         tx.prepare_cached(
@@ -209,7 +218,7 @@ fn create(
         project_id: new.project_id.clone(),
         name: new.name.clone(),
         kind: new.kind,
-        public_key: new.public_key.clone(),
+        public_key,
         fingerprint: new.fingerprint.clone(),
         created_at: new.created_at,
         extra: new.extra.clone(),
@@ -508,6 +517,7 @@ mod tests {
                 .naive_utc(),
             extra: KeypairExtra::default(),
             tags: Vec::new(),
+            id_comment: None,
         }
     }
 
