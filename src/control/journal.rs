@@ -21,6 +21,8 @@ const REDACTED_KEYS: &[&str] = &[
     "token",
     // Keystone's credentials carry the access key's secret inside this JSON string.
     "blob",
+    // Alibaba's CreateKeyPair answer.
+    "PrivateKeyBody",
 ];
 pub const REDACTED: &str = "***";
 
@@ -286,6 +288,17 @@ pub fn redact(v: &mut Value) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn redacts_alibabas_private_key_body() {
+        let v = body_value(
+            br#"{"RequestId": "R", "KeyPairName": "k", "PrivateKeyBody": "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"}"#,
+        );
+        assert_eq!(
+            v,
+            json!({"RequestId": "R", "KeyPairName": "k", "PrivateKeyBody": REDACTED})
+        );
+    }
 
     #[test]
     fn redacts_at_any_depth() {
