@@ -75,7 +75,10 @@ impl AliError {
         AliError::new(
             400,
             "InvalidParameter",
-            "The request is too large: its query string and body may hold 65536 bytes.",
+            format!(
+                "The request is too large: its query string and body may hold {} bytes.",
+                super::request::MAX_REQUEST_BYTES
+            ),
         )
     }
 
