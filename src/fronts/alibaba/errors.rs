@@ -46,12 +46,14 @@ impl AliError {
         )
     }
 
-    /// `InvalidParameter` for a value that is not what the parameter takes.
+    /// `InvalidParameter` for a value that is not what the parameter takes (a client's name
+    /// is echoed to at most 128 characters).
     pub fn invalid(name: &str) -> AliError {
+        let shown: String = name.chars().take(128).collect();
         AliError::new(
             400,
             "InvalidParameter",
-            format!("The specified parameter \"{name}\" is not valid."),
+            format!("The specified parameter \"{shown}\" is not valid."),
         )
     }
 
