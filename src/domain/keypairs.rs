@@ -616,10 +616,7 @@ mod tests {
             })
         });
         let outcomes = futures_util::future::join_all(creates).await;
-        let made = outcomes
-            .iter()
-            .filter(|o| matches!(o, Ok(Ok(_))))
-            .count();
+        let made = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
         assert_eq!(made, 3);
         assert!(outcomes.iter().all(|o| matches!(
             o,

@@ -53,6 +53,9 @@ fn form_decode(s: &[u8]) -> Vec<u8> {
     percent_decode(&plus).collect()
 }
 
+/// One `Tag.N`: N, its `Key` and its `Value` as given.
+pub type TagParam<'a> = (u64, Option<&'a str>, Option<&'a str>);
+
 /// A request's parameters: the query's pairs (what ACS3 signs as the query), then the form
 /// body's (RPC signs them all).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -143,8 +146,8 @@ impl Params {
 
     /// The `Tag.N.Key`/`Tag.N.Value` pairs, by N: (N, key if given, value if given).
     /// `Err` for a `Tag.` parameter whose N is not a positive number.
-    pub fn tags(&self) -> Result<Vec<(u64, Option<&str>, Option<&str>)>, AliError> {
-        let mut out: Vec<(u64, Option<&str>, Option<&str>)> = Vec::new();
+    pub fn tags(&self) -> Result<Vec<TagParam<'_>>, AliError> {
+        let mut out: Vec<TagParam<'_>> = Vec::new();
         for (k, v) in self.all() {
             let Some(rest) = k.strip_prefix("Tag.") else {
                 continue;
