@@ -432,6 +432,22 @@ def test_access(S, d):
     C.eq("demo's key pairs are untouched by reader", names_of(describe_all(demo)), ["iso-admin", "iso-demo"])
 
 
+def test_faults(S, d):
+    """Injected faults (POST /_novakeys/faults) reach each client as Alibaba's own errors."""
+    S.reset()
+    try:
+        for status, code in ((503, "ServiceUnavailable"), (500, "InternalError"), (403, "Forbidden.RAM")):
+            st, body = S.control("POST", "/_novakeys/faults",
+                                 {"match": {"name": "flt-key"}, "action": {"status": status}, "times": 1})
+            if st != 201:
+                C.fail("POST /_novakeys/faults answered %s" % st, body)
+                return
+            C.error("CreateKeyPair under an injected %s" % status, lambda: d.call("create", name="flt-key"), status, code)
+        C.eq("after the rules are spent the call goes through", d.call("create", name="flt-key").get("KeyPairName"), "flt-key")
+    finally:
+        S.control("DELETE", "/_novakeys/faults")
+
+
 # ---- cross-front ---------------------------------------------------------------------------------
 
 def openstack(cloud, *args):
@@ -475,7 +491,7 @@ def test_crossfront(S):
 
 
 TESTS = [test_create, test_import, test_names, test_duplicates, test_tags, test_regions_groups, test_describe,
-         test_delete, test_quota, test_attach, test_signatures, test_access]
+         test_delete, test_quota, test_attach, test_signatures, test_access, test_faults]
 
 
 def main(argv):

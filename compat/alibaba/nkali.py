@@ -336,7 +336,9 @@ def raw_send(server, req, url=None, headers=None, body=None):
     hdrs = list(req.headers if headers is None else headers)
     conn = http.client.HTTPConnection(urlsplit(server.url).hostname, urlsplit(server.url).port, timeout=30)
     has_host = any(k.lower() == "host" for k, _ in hdrs)
-    conn.putrequest(req.method, u.path + ("?" + u.query if u.query else ""), skip_host=has_host, skip_accept_encoding=True)
+    # One Host header, the captured one or the URL's (http.client would add a second one, which
+    # real servers refuse with a bare 400).
+    conn.putrequest(req.method, u.path + ("?" + u.query if u.query else ""), skip_host=True, skip_accept_encoding=True)
     if not has_host:
         conn.putheader("Host", u.netloc)
     payload = req.body if body is None else body

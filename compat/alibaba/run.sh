@@ -61,7 +61,9 @@ if [ ! -f "$node_dir/.complete" ]; then
     cp "$ali_dir/node/package.json" "$ali_dir/node/package-lock.json" "$node_dir/"
     # --ignore-scripts: the one install script in the tree (@alicloud/openapi-core's) only
     # installs an older TypeScript on Node 10/12.
-    npm ci --prefix "$node_dir" --ignore-scripts --no-audit --no-fund --loglevel=error >&2 \
+    # In the directory itself: npm 11's `ci --prefix DIR` takes DIR's name for the root
+    # package and then finds the lock file out of sync.
+    (cd "$node_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2 \
         || die "npm could not install $ali_dir/node/package-lock.json"
     touch "$node_dir/.complete"
 fi

@@ -23,6 +23,8 @@ const REDACTED_KEYS: &[&str] = &[
     "blob",
     // Tencent's CreateKeyPair answer (`KeyPair.PrivateKey`).
     "PrivateKey",
+    // Alibaba's CreateKeyPair answer.
+    "PrivateKeyBody",
 ];
 pub const REDACTED: &str = "***";
 
@@ -325,6 +327,17 @@ pub fn redact(v: &mut Value) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn redacts_alibabas_private_key_body() {
+        let v = body_value(
+            br#"{"RequestId": "R", "KeyPairName": "k", "PrivateKeyBody": "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"}"#,
+        );
+        assert_eq!(
+            v,
+            json!({"RequestId": "R", "KeyPairName": "k", "PrivateKeyBody": REDACTED})
+        );
+    }
 
     #[test]
     fn redacts_at_any_depth() {

@@ -167,9 +167,26 @@ impl KeypairService {
         &self,
         p: &Principal,
         target: &Target,
-        mut spec: KeypairSpec,
+        spec: KeypairSpec,
     ) -> Result<Created, DomainError> {
-        let limit = self.settings.quota;
+        self.create_capped(p, target, spec, None).await
+    }
+
+    /// [`create`](Self::create) under a front's own limit as well (Alibaba's key pairs per
+    /// region): the owner may hold at most the smaller of the quota and `cap`, enforced in
+    /// the same insert transaction as the quota, so concurrent creates cannot overshoot
+    /// either. `QuotaExceeded` names the limit that applied.
+    pub async fn create_capped(
+        &self,
+        p: &Principal,
+        target: &Target,
+        mut spec: KeypairSpec,
+        cap: Option<i64>,
+    ) -> Result<Created, DomainError> {
+        let limit = match (self.settings.quota, cap) {
+            (Some(q), Some(c)) => Some(q.min(c)),
+            (q, c) => q.or(c),
+        };
         if let Some(limit) = limit {
             // Early, so an owner at the limit never waits for a key generation; the insert
             // checks again.
@@ -658,6 +675,36 @@ mod tests {
         assert!(matches!(
             s.create(&b, &tb, import("one", ED25519)).await,
             Err(DomainError::QuotaExceeded { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_fronts_cap_applies_with_the_quota_and_holds_under_concurrency() {
+        let s = Arc::new(service(Some(5), KeypairScope::User));
+        let alice = user("alice", "p1", &[]);
+        let t = s.target(&alice, None).unwrap();
+        // 20 concurrent creates under a cap of 3 (below the quota of 5): exactly 3 land.
+        let creates = (0..20).map(|i| {
+            let (s, alice, t) = (s.clone(), alice.clone(), t.clone());
+            tokio::spawn(async move {
+                s.create_capped(&alice, &t, import(&format!("k{i}"), ED25519), Some(3))
+                    .await
+            })
+        });
+        let outcomes = futures_util::future::join_all(creates).await;
+        let made = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
+        assert_eq!(made, 3);
+        assert!(outcomes.iter().all(|o| matches!(
+            o,
+            Ok(Ok(_)) | Ok(Err(DomainError::QuotaExceeded { limit: 3 }))
+        )));
+        // The quota still applies when the cap is above it.
+        s.create(&alice, &t, import("q1", ED25519)).await.unwrap();
+        s.create(&alice, &t, import("q2", ED25519)).await.unwrap();
+        assert!(matches!(
+            s.create_capped(&alice, &t, import("q3", ED25519), Some(500))
+                .await,
+            Err(DomainError::QuotaExceeded { limit: 5 })
         ));
     }
 

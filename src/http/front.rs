@@ -69,6 +69,13 @@ pub trait Front: Send + Sync + 'static {
         facts: &Described,
     ) -> HttpResponse;
 
+    /// The path the metrics route label is made from, when it is not the request's `path`
+    /// (an RPC-style API, all on `/`, routes on an action: e.g. `/DescribeKeyPairs`, whose
+    /// segments then go through `route_words` as any path's do). None: `path` itself.
+    fn route_path(&self, _req: &HttpRequest, _path: &str) -> Option<String> {
+        None
+    }
+
     /// Whether an answer issued a token (the `novakeys_tokens_issued_total` counter).
     fn issued_token(&self, _method: &Method, _path: &str, _status: u16) -> bool {
         false

@@ -138,10 +138,11 @@ pub async fn observe(
     let version = front.answered_version(&http_req, &path, head.headers());
     let seconds = started.elapsed().as_secs_f64();
     let fault_id = fired.map(|f| f.id);
+    let route_path = front.route_path(&http_req, &path);
     control.metrics.observe(metrics::Observation {
         api: front.name(),
         route_words: front.route_words(),
-        path: &path,
+        path: route_path.as_deref().unwrap_or(&path),
         method: &method,
         status,
         microversion: version.as_deref().unwrap_or(""),
