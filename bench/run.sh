@@ -3,7 +3,8 @@
 #   bash bench/run.sh            # full run (~7 min), writes bench/results/latest.md
 #   bash bench/run.sh --scale    # also the 1,300,000 key pair scale step (~+1.5 min)
 #   bash bench/run.sh --smoke    # seconds; for tests (results to $BENCH_OUT or bench/results)
-# NOVAKEYS_BIN / BASELINE_BIN use prebuilt binaries instead of building release ones.
+# NOVAKEYS_BIN / BASELINE_BIN / SIGNATURES_BIN use prebuilt binaries instead of building
+# release ones.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -17,13 +18,15 @@ fi
 command -v python3 >/dev/null || { echo "bench: python3 is needed" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "bench: openssl is needed" >&2; exit 1; }
 
-if [[ -z "${NOVAKEYS_BIN:-}" || -z "${BASELINE_BIN:-}" ]]; then
+if [[ -z "${NOVAKEYS_BIN:-}" || -z "${BASELINE_BIN:-}" || -z "${SIGNATURES_BIN:-}" ]]; then
     echo "bench: building release binaries" >&2
-    cargo build --release --quiet --bin novakeys --example bench_baseline
+    cargo build --release --quiet --bin novakeys --example bench_baseline --example bench_signatures
     target="${CARGO_TARGET_DIR:-$root/target}"
     NOVAKEYS_BIN="${NOVAKEYS_BIN:-$target/release/novakeys}"
     BASELINE_BIN="${BASELINE_BIN:-$target/release/examples/bench_baseline}"
+    SIGNATURES_BIN="${SIGNATURES_BIN:-$target/release/examples/bench_signatures}"
 fi
 
 exec python3 "$root/bench/bench.py" --novakeys "$NOVAKEYS_BIN" --baseline "$BASELINE_BIN" \
+    --signatures "$SIGNATURES_BIN" \
     --out "${BENCH_OUT:-$root/bench/results}" "$@"

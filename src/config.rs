@@ -72,7 +72,11 @@ pub struct ServeArgs {
     #[arg(long, env = "NOVAKEYS_CONSOLE_BIND")]
     pub console_bind: Option<Bind>,
     /// Alibaba's own key pair limit per region (on top of the key pair quota). [default: 500]
-    #[arg(long, env = "NOVAKEYS_ALIBABA_KEYPAIR_QUOTA")]
+    #[arg(
+        long,
+        env = "NOVAKEYS_ALIBABA_KEYPAIR_QUOTA",
+        allow_hyphen_values = true
+    )]
     pub alibaba_keypair_quota: Option<i64>,
     /// SQLite database file, or `:memory:`. [default: $XDG_DATA_HOME/novakeys/novakeys.db]
     #[arg(long, env = "NOVAKEYS_DB")]

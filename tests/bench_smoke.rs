@@ -1,5 +1,6 @@
 //! Keeps `bench/run.sh` from rotting: one tiny run (`--smoke`, a few seconds of load) against
-//! the debug binaries. Asserts only that it completes and writes its results; no timings.
+//! the debug binaries. Asserts that it completes with no error answer (bench.py's smoke mode
+//! fails on any) and writes every row; no timings.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -12,6 +13,8 @@ fn bench_script_smoke_run_completes() {
         .unwrap()
         .join("examples")
         .join(format!("bench_baseline{}", std::env::consts::EXE_SUFFIX));
+    let signatures =
+        baseline.with_file_name(format!("bench_signatures{}", std::env::consts::EXE_SUFFIX));
     assert!(
         baseline.exists(),
         "cargo test builds examples: {}",
@@ -23,6 +26,7 @@ fn bench_script_smoke_run_completes() {
         .arg("--smoke")
         .env("NOVAKEYS_BIN", &novakeys)
         .env("BASELINE_BIN", &baseline)
+        .env("SIGNATURES_BIN", &signatures)
         .env("BENCH_OUT", out.path())
         .status()
         .expect("bash runs");
@@ -34,6 +38,13 @@ fn bench_script_smoke_run_completes() {
         "| import |",
         "| import_full |",
         "| token_issue |",
+        "| alibaba_describe |",
+        "| alibaba_import |",
+        "| tencent_describe |",
+        "| tencent_import |",
+        "Signature checks alone",
+        "| `/keypairs` |",
+        "| `/activity` |",
         "| disk: ",
     ] {
         assert!(report.contains(row), "{row} missing from:\n{report}");

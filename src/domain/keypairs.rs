@@ -294,6 +294,18 @@ impl KeypairService {
             .ok_or(DomainError::NotFound)
     }
 
+    /// `target`'s key pairs whose stored fingerprint is `fingerprint`, oldest first.
+    pub async fn with_fingerprint(
+        &self,
+        target: &Target,
+        fingerprint: &str,
+    ) -> Result<Vec<Keypair>, DomainError> {
+        Ok(self
+            .store
+            .keypairs_with_fingerprint(&target.owner, fingerprint)
+            .await?)
+    }
+
     /// One page of `target`'s key pairs in `order` (marker pages are always by name).
     pub async fn list(
         &self,

@@ -143,7 +143,9 @@ fn normalise(body: &str, varying: &[String], ours: bool, problems: &mut Vec<Stri
     };
     // A generated key's fingerprint is that of the public key it came with, not only of the
     // right shape.
-    let fingerprint_varies = varying.iter().any(|f| f == "response.json:keypair.fingerprint");
+    let fingerprint_varies = varying
+        .iter()
+        .any(|f| f == "response.json:keypair.fingerprint");
     if ours && fingerprint_varies {
         let kp = &v["keypair"];
         if let (Some(pk), Some(fp)) = (kp["public_key"].as_str(), kp["fingerprint"].as_str()) {

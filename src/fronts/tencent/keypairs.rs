@@ -285,15 +285,25 @@ pub async fn import(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
             About::default(),
         )
     };
-    if ssh_key_type(&public_key) != Some("ssh-rsa")
-        || crate::keys::ssh_fingerprint(&public_key, Fingerprint::Md5).is_err()
-    {
-        return Err(malformed());
-    }
+    let fingerprint = match crate::keys::ssh_fingerprint(&public_key, Fingerprint::Md5) {
+        Ok(f) if ssh_key_type(&public_key) == Some("ssh-rsa") => f,
+        _ => return Err(malformed()),
+    };
     let target = target(front, ctx)?;
     let key_blob = blob(&public_key).unwrap_or_default();
-    let all = every_keypair(front, &target).await?;
-    if let Some(existing) = all.iter().find(|kp| blob(&kp.public_key) == Some(key_blob)) {
+    // Same key, same MD5 of its blob: look those up rather than read every key pair. (A key
+    // Nova stored from text with odd spacing keeps Nova's fingerprint of that text, so this
+    // check does not see it.)
+    let same = front
+        .services
+        .keypairs
+        .with_fingerprint(&target, &fingerprint)
+        .await
+        .map_err(|e| TcError::domain(e, About::default()))?;
+    if let Some(existing) = same
+        .iter()
+        .find(|kp| blob(&kp.public_key) == Some(key_blob))
+    {
         return Err(TcError::new(
             "InvalidPublicKey.Duplicate",
             format!(

@@ -19,7 +19,7 @@ mod params;
 mod pipeline;
 mod request;
 mod setup;
-mod signature;
+pub mod signature;
 mod views;
 
 pub use setup::{client_setup, write_tccli_profile};

@@ -252,24 +252,31 @@ fn change(
     Ok(kp)
 }
 
-/// The tags of `ids`, in their order.
+/// The tags of `ids`, each key pair's in their order. One statement for the lot: a query
+/// per key pair is a read transaction (and its WAL locks) per key pair.
 fn tags(conn: &Connection, ids: &[i64]) -> Result<HashMap<i64, Vec<Tag>>, StoreError> {
     let mut out: HashMap<i64, Vec<Tag>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let list = serde_json::to_string(ids).map_err(|e| StoreError::Io(e.to_string()))?;
     let mut stmt = conn.prepare_cached(
-        "SELECT key, value FROM key_pair_tags WHERE key_pair_id = ?1 ORDER BY position",
+        "SELECT key_pair_id, key, value FROM key_pair_tags
+          WHERE key_pair_id IN (SELECT value FROM json_each(?1))
+          ORDER BY key_pair_id, position",
     )?;
-    for &id in ids {
-        let rows = stmt
-            .query_map([id], |r| {
-                Ok(Tag {
-                    key: r.get(0)?,
-                    value: r.get(1)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        if !rows.is_empty() {
-            out.insert(id, rows);
-        }
+    let rows = stmt.query_map([list], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            Tag {
+                key: r.get(1)?,
+                value: r.get(2)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (id, tag) = row?;
+        out.entry(id).or_default().push(tag);
     }
     Ok(out)
 }
@@ -305,6 +312,22 @@ fn list(conn: &Connection, owner: &Owner, q: &ListQuery) -> Result<Vec<Keypair>,
     let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![owner.value(), q.after, limit, offset], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The owner's key pairs with `fingerprint` (indexed for users; `Owner::Project` scans the
+/// project's rows through its index).
+fn with_fingerprint(
+    conn: &Connection,
+    owner: &Owner,
+    fingerprint: &str,
+) -> Result<Vec<Keypair>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM key_pairs WHERE {} = ?1 AND fingerprint = ?2 ORDER BY id",
+        owner.column()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![owner.value(), fingerprint], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -382,6 +405,18 @@ impl KeypairStore for SqliteStore {
                 .await
                 .unwrap_or_else(|e| Err(StoreError::Io(format!("list task failed: {e}"))))
         })
+    }
+
+    fn keypairs_with_fingerprint(
+        &self,
+        owner: &Owner,
+        fingerprint: &str,
+    ) -> BoxFuture<'static, Result<Vec<Keypair>, StoreError>> {
+        // A few indexed rows at most: inline, like `get_keypair`.
+        ready(
+            self.engine
+                .read(|c| with_fingerprint(c, owner, fingerprint)),
+        )
     }
 
     fn create_keypair(

@@ -131,6 +131,9 @@ const STEPS: &[&str] = &[
         user_id        TEXT PRIMARY KEY REFERENCES id_users (id) ON DELETE CASCADE,
         revoked_before INTEGER NOT NULL
     );",
+    // 4: a user's key pairs by fingerprint: Tencent refuses a public key its owner already
+    // holds, and that check must not read every key pair.
+    "CREATE INDEX key_pairs_fingerprint ON key_pairs (user_id, fingerprint);",
 ];
 
 /// The schema version this binary writes.

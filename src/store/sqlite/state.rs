@@ -520,11 +520,18 @@ mod tests {
             store.apply(&image),
             Err(StoreError::Incompatible(_))
         ));
+        // Version 1 had none of the identity tables later steps added: today's tables under
+        // that version are not an image any version-1 store could have written.
         let mut old = store.capture().unwrap();
-        old.schema_version = LATEST - 1;
+        old.schema_version = 1;
         assert!(matches!(
             store.apply(&old),
             Err(StoreError::Incompatible(_))
         ));
+        // An index-only step changes no table: the previous version's image is the same
+        // tables, and it comes up to date.
+        let mut previous = store.capture().unwrap();
+        previous.schema_version = LATEST - 1;
+        store.apply(&previous).unwrap();
     }
 }
