@@ -6,6 +6,7 @@
 //! overshoot), import and generation (a pooled RSA key when one is ready), list pages and
 //! deletes. Names' syntax, fingerprint scheme and key comment are each front's choice.
 
+use super::listings::Listings;
 use super::{DomainError, KeypairScope, Principal};
 use crate::determinism::Determinism;
 use crate::keys::{self, Fingerprint, KeyKind, KeyPool, KeyRequest, SshKeyOptions};
@@ -111,6 +112,7 @@ pub struct KeypairService {
     pool: KeyPool,
     det: Arc<Determinism>,
     settings: KeypairSettings,
+    listings: Listings,
 }
 
 impl KeypairService {
@@ -125,6 +127,7 @@ impl KeypairService {
             pool,
             det,
             settings,
+            listings: Listings::default(),
         }
     }
 
@@ -413,10 +416,33 @@ impl KeypairService {
         offset: u64,
         limit: Option<u32>,
     ) -> Result<(Vec<Found>, u64), DomainError> {
+        let all = self.everything(&target.owner, order).await?;
+        let matched: Vec<&Found> = all.iter().filter(|f| keep(&f.keypair, &f.tags)).collect();
+        let total = matched.len() as u64;
+        let page = matched
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(limit.map_or(usize::MAX, |l| l as usize))
+            .cloned()
+            .collect();
+        Ok((page, total))
+    }
+
+    /// Every key pair of `owner` with its tags, from the listings cache while no write has
+    /// happened since it was read.
+    async fn everything(
+        &self,
+        owner: &Owner,
+        order: Order,
+    ) -> Result<Arc<Vec<Found>>, DomainError> {
+        let token = self.store.keypairs_token();
+        if let Some(hit) = self.listings.get(owner, order, token) {
+            return Ok(hit);
+        }
         let all = self
             .store
             .list_keypairs(
-                &target.owner,
+                owner,
                 ListQuery {
                     order,
                     ..ListQuery::default()
@@ -427,21 +453,16 @@ impl KeypairService {
             .store
             .keypair_tags(all.iter().map(|k| k.id).collect())
             .await?;
-        let matched: Vec<Found> = all
-            .into_iter()
-            .map(|keypair| {
-                let tags = tags.remove(&keypair.id).unwrap_or_default();
-                Found { keypair, tags }
-            })
-            .filter(|f| keep(&f.keypair, &f.tags))
-            .collect();
-        let total = matched.len() as u64;
-        let page = matched
-            .into_iter()
-            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-            .take(limit.map_or(usize::MAX, |l| l as usize))
-            .collect();
-        Ok((page, total))
+        let all: Arc<Vec<Found>> = Arc::new(
+            all.into_iter()
+                .map(|keypair| {
+                    let tags = tags.remove(&keypair.id).unwrap_or_default();
+                    Found { keypair, tags }
+                })
+                .collect(),
+        );
+        self.listings.put(owner.clone(), order, token, all.clone());
+        Ok(all)
     }
 }
 

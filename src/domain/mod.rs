@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod identity;
 pub mod instances;
 pub mod keypairs;
+mod listings;
 pub mod seed;
 
 mod error;

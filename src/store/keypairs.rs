@@ -86,7 +86,7 @@ pub struct ListQuery {
 }
 
 /// The order of a listing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Order {
     /// By name (binary), then id: Nova's order.
     #[default]
