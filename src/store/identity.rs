@@ -64,7 +64,9 @@ pub struct AppCred {
     pub project_id: String,
     pub secret_hash: String,
     pub expires_at: Option<String>,
-    pub unrestricted: bool,
+    /// As given at creation: Keystone keeps `None` when the field was left out and shows it
+    /// as `null` (restricted, like `false`).
+    pub unrestricted: Option<bool>,
     pub role_ids: Vec<String>,
 }
 

@@ -210,3 +210,67 @@ async fn list_limit_cuts_lists_and_says_so() {
     assert_eq!(r.json()["projects"].as_array().unwrap().len(), 2);
     assert!(r.json().get("truncated").is_none(), "two projects fit");
 }
+
+/// `unrestricted` as given: Keystone shows `null` when it was left out (the captured create
+/// shows it), `false` and `true` when given; only `true` lifts the restriction.
+#[actix_web::test]
+async fn application_credentials_show_unrestricted_as_given() {
+    let app = spawn_app(test_config(AuthMode::Keystone)).await;
+    let r = token(
+        app.identity,
+        "demo",
+        json!({"project": {"name": "demo", "domain": {"id": "default"}}}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let demo = r.header("x-subject-token").unwrap().to_string();
+    let uid = r.json()["token"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v3/users/{uid}/application_credentials");
+    for (name, given, shown) in [
+        ("left-out", None, Value::Null),
+        ("false", Some(false), json!(false)),
+        ("true", Some(true), json!(true)),
+    ] {
+        let mut ac = json!({"name": name});
+        if let Some(g) = given {
+            ac["unrestricted"] = json!(g);
+        }
+        let r = ks(
+            app.identity,
+            "POST",
+            &path,
+            &demo,
+            &json!({"application_credential": ac}).to_string(),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let made = r.json()["application_credential"].clone();
+        assert_eq!(made["unrestricted"], shown, "create {name}");
+        let id = made["id"].as_str().unwrap();
+        let r = ks(app.identity, "GET", &format!("{path}/{id}"), &demo, "").await;
+        assert_eq!(
+            r.json()["application_credential"]["unrestricted"],
+            shown,
+            "show {name}"
+        );
+        let login = json!({"auth": {"identity": {"methods": ["application_credential"],
+            "application_credential": {"id": id, "secret": made["secret"]}}}});
+        let r = call(
+            app.identity,
+            "POST",
+            "/v3/auth/tokens",
+            &[("Content-Type", "application/json")],
+            &login.to_string(),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(
+            r.json()["token"]["application_credential"]["restricted"],
+            json!(given != Some(true)),
+            "token of {name}"
+        );
+    }
+}

@@ -25,14 +25,7 @@ pub(super) fn app_cred_view(
     o.insert("project_id".into(), json!(ac.project_id));
     o.insert("system".into(), Value::Null);
     o.insert("expires_at".into(), json!(ac.expires_at));
-    o.insert(
-        "unrestricted".into(),
-        if ac.unrestricted {
-            json!(true)
-        } else {
-            Value::Null
-        },
-    );
+    o.insert("unrestricted".into(), json!(ac.unrestricted));
     o.insert(
         "roles".into(),
         Value::Array(
@@ -117,10 +110,7 @@ pub(super) fn create_app_cred(
             .get("expires_at")
             .and_then(Value::as_str)
             .map(String::from),
-        unrestricted: obj
-            .get("unrestricted")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        unrestricted: obj.get("unrestricted").and_then(Value::as_bool),
         role_ids: wanted,
     };
     match id.store().insert_app_cred(&ac) {

@@ -481,7 +481,7 @@ pub fn render(v: &ValidToken, r: &Req, with_catalog: bool) -> Value {
     if let Some(ac) = &v.app_cred {
         t.insert(
             "application_credential".into(),
-            json!({"id": ac.id, "name": ac.name, "restricted": !ac.unrestricted}),
+            json!({"id": ac.id, "name": ac.name, "restricted": ac.unrestricted != Some(true)}),
         );
     }
     json!({ "token": Value::Object(t) })

@@ -134,6 +134,30 @@ const STEPS: &[&str] = &[
     // 4: a user's key pairs by fingerprint: Tencent refuses a public key its owner already
     // holds, and that check must not read every key pair.
     "CREATE INDEX key_pairs_fingerprint ON key_pairs (user_id, fingerprint);",
+    // 5: an application credential's `unrestricted` as given (Keystone keeps NULL when it
+    // was left out, and shows `null` then, `false` when it was false). SQLite cannot drop a
+    // NOT NULL: the table is rebuilt. Older rows said 0 for both, and were shown as `null`:
+    // they keep that.
+    "CREATE TABLE id_app_creds_new (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        id           TEXT NOT NULL UNIQUE,
+        name         TEXT NOT NULL,
+        description  TEXT,
+        user_id      TEXT NOT NULL REFERENCES id_users (id) ON DELETE CASCADE,
+        project_id   TEXT NOT NULL,
+        secret_hash  TEXT NOT NULL,
+        expires_at   TEXT,
+        unrestricted INTEGER,
+        role_ids     TEXT NOT NULL,
+        UNIQUE (user_id, name)
+    );
+    INSERT INTO id_app_creds_new (seq, id, name, description, user_id, project_id,
+                                  secret_hash, expires_at, unrestricted, role_ids)
+        SELECT seq, id, name, description, user_id, project_id, secret_hash, expires_at,
+               CASE unrestricted WHEN 0 THEN NULL ELSE 1 END, role_ids
+        FROM id_app_creds;
+    DROP TABLE id_app_creds;
+    ALTER TABLE id_app_creds_new RENAME TO id_app_creds;",
 ];
 
 /// The schema version this binary writes.
@@ -187,6 +211,46 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, LATEST);
+    }
+
+    #[test]
+    fn step_5_keeps_what_older_application_credentials_showed() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate_to(&conn, 4).unwrap();
+        // No user row is needed for what this test reads.
+        conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        for (id, unrestricted) in [("a", 0), ("b", 1)] {
+            conn.execute(
+                "INSERT INTO id_app_creds (id, name, user_id, project_id, secret_hash,
+                                           unrestricted, role_ids)
+                 VALUES (?1, ?1, 'u1', 'p', 'h', ?2, '[]')",
+                rusqlite::params![id, unrestricted],
+            )
+            .unwrap();
+        }
+        migrate(&conn).unwrap();
+        let got: Vec<(String, Option<bool>)> = conn
+            .prepare("SELECT id, unrestricted FROM id_app_creds ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(got, vec![("a".into(), None), ("b".into(), Some(true))]);
+        // The new column takes false as given.
+        conn.execute(
+            "UPDATE id_app_creds SET unrestricted = 0 WHERE id = 'a'",
+            [],
+        )
+        .unwrap();
+        let a: Option<bool> = conn
+            .query_row(
+                "SELECT unrestricted FROM id_app_creds WHERE id = 'a'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(a, Some(false));
     }
 
     #[test]

@@ -528,8 +528,7 @@ mod tests {
             store.apply(&old),
             Err(StoreError::Incompatible(_))
         ));
-        // An index-only step changes no table: the previous version's image is the same
-        // tables, and it comes up to date.
+        // The previous version had the same tables and columns: its image comes up to date.
         let mut previous = store.capture().unwrap();
         previous.schema_version = LATEST - 1;
         store.apply(&previous).unwrap();
