@@ -401,7 +401,7 @@ def reset_round_trips(srv, rounds):
             resp.read()
             assert resp.status == 200, resp.status
         t = time.perf_counter()
-        c.request("POST", "/_novakeys/reset")
+        c.request("POST", "/_novakeys/reset", headers={"Content-Type": "application/json"})
         resp = c.getresponse()
         resp.read()
         times.append((time.perf_counter() - t) * 1000)

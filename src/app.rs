@@ -95,6 +95,11 @@ pub fn services(config: &Config) -> anyhow::Result<Services> {
             fixtures: config.fixtures.clone(),
             password_hash_cost: config.password_hash_cost,
             region: config.region.clone(),
+            public_urls: [&config.public_identity_url, &config.public_compute_url]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
         },
         store.clone(),
         identity.clone(),

@@ -125,8 +125,9 @@ class Server:
 
     def control(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
+        # Every state-changing control needs the JSON content type, body or not.
         req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"} if data is not None else {})
+                                     headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 raw = r.read()

@@ -1,31 +1,70 @@
 //! # Request journal
 //!
 //! Every API call (not the controls, health or metrics) in a bounded ring: who, what, how it
-//! went, and both bodies with private keys, secrets and passwords redacted.
+//! went, the query and both bodies with private keys, secrets, passwords, tokens and
+//! signatures redacted. No headers are kept (tokens, API keys, cookies and `Authorization`
+//! travel there). A body that parses as JSON loses the values of secret-named members (any
+//! case or separator, at any depth, lists and objects too); one that does not is masked by
+//! shape: a form's secret fields, a PEM private key whole, an HTML page to its size, other
+//! text from the first secret-looking name on, and anything not UTF-8 text (control bytes) is not kept at all.
 
 use actix_web::http::Method;
 use chrono::{DateTime, SubsecRound, Utc};
-use memchr::memmem::Finder;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::{LazyLock, Mutex};
 
-/// JSON members whose values never reach the journal.
-const REDACTED_KEYS: &[&str] = &[
-    "private_key",
+/// Member, form field and query parameter names whose values never reach the journal,
+/// compared lower-cased with `_`, `-`, `.` and spaces removed: any name containing one of
+/// these (`password`, `Password`, `original_password`, `AccessKeySecret`, `SecretKey`,
+/// `private_key`, `PrivateKeyBody`, `x-api-key`, ...).
+const SECRET_PARTS: &[&str] = &[
     "password",
-    "original_password",
-    "secret",
+    "passwd",
+    "passphrase",
     "passcode",
-    "token",
-    // Keystone's credentials carry the access key's secret inside this JSON string.
-    "blob",
-    // Tencent's CreateKeyPair answer (`KeyPair.PrivateKey`).
-    "PrivateKey",
-    // Alibaba's CreateKeyPair answer.
-    "PrivateKeyBody",
+    "secret",
+    "privatekey",
+    "apikey",
+    "cookie",
+    "authorization",
 ];
+/// ... or ending in one of these (`token`, `csrf_token`, `X-Auth-Token`, Alibaba's and
+/// Tencent's `Signature`, `session_id`).
+const SECRET_ENDS: &[&str] = &["token", "signature", "session", "sessionid"];
+/// ... or exactly one of these (Keystone's credentials carry the access key's secret inside
+/// `blob`, a JSON string).
+const SECRET_NAMES: &[&str] = &["blob"];
+/// Names that match the rules above but hold no secret (an access key's id, pagination and
+/// idempotency tokens, an expiry time).
+const NOT_SECRET: &[&str] = &["secretid", "nexttoken", "clienttoken"];
+
+/// Whether a member's, form field's or query parameter's value never reaches the journal.
+pub fn secret_name(name: &str) -> bool {
+    let n: String = name
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if NOT_SECRET.contains(&n.as_str()) || n.contains("expires") {
+        return false;
+    }
+    SECRET_PARTS.iter().any(|p| n.contains(p))
+        || SECRET_ENDS.iter().any(|e| n.ends_with(e))
+        || SECRET_NAMES.contains(&n.as_str())
+}
+
+/// Where a secret may start in text that is not JSON (or is broken JSON): a name
+/// [`secret_name`] could match (any case, any separator), a JSON escape (`\u...` could spell
+/// one), or PEM private key text. Everything from the first match on is masked.
+static SECRET_LOOKING: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    regex::bytes::Regex::new(
+        r"(?i-u)pass|secret|private|api.?key|cookie|authori[sz]ation|token|signature|session|blob|\\u",
+    )
+    .expect("valid pattern")
+});
+
 pub const REDACTED: &str = "***";
 
 #[derive(Debug, Clone, Serialize)]
@@ -193,11 +232,53 @@ pub enum Body {
 
 impl Body {
     pub fn new(bytes: actix_web::web::Bytes) -> Body {
+        Body::request(bytes).0
+    }
+
+    /// A request body, and the secret values redacted from it: an error answer may echo them
+    /// (Keystone's schema errors quote the offending value), see [`Body::response`].
+    pub fn request(bytes: actix_web::web::Bytes) -> (Body, Vec<String>) {
         if might_hold_secret(&bytes) {
-            Body::Redacted(body_value(&bytes), bytes.len())
+            let mut secrets = Vec::new();
+            let v = body_value_with(&bytes, &mut secrets);
+            (Body::Redacted(v, bytes.len()), secrets)
         } else {
-            Body::Clean(bytes)
+            (Body::Clean(bytes), Vec::new())
         }
+    }
+
+    /// A response body; an error answer (`status` 400 or more) also loses every echo of the
+    /// request's `secrets` (as sent or JSON-escaped).
+    pub fn response(bytes: actix_web::web::Bytes, status: u16, secrets: &[String]) -> Body {
+        if status < 400 || secrets.is_empty() {
+            return Body::new(bytes);
+        }
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            return Body::new(bytes);
+        };
+        let mut text = text.to_string();
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            let escaped = serde_json::to_string(secret).unwrap_or_default();
+            let escaped = escaped.trim_matches('"');
+            // Quoted (Python's repr, JSON inside JSON) at any length; bare only when long
+            // enough not to be some other word of the answer.
+            let mut shown = vec![format!("'{escaped}'"), format!("\\\"{escaped}\\\"")];
+            if secret.chars().count() >= 4 {
+                shown.extend([secret.clone(), escaped.to_string()]);
+            }
+            for s in shown {
+                if text.contains(&s) {
+                    text = text.replace(&s, REDACTED);
+                }
+            }
+        }
+        let len = bytes.len();
+        let mut body = Body::new(text.into_bytes().into());
+        if let Body::Clean(b) = body {
+            // Kept parsed: its size as sent is what the budget counts.
+            body = Body::Redacted(body_value(&b), len);
+        }
+        body
     }
 
     /// Bytes held (for a redacted body, its size as sent stands in for its parsed size).
@@ -225,65 +306,104 @@ impl Serialize for Body {
     }
 }
 
-/// Whether `redact` could change anything in `bytes`: a secret member's name, or a JSON escape
-/// (`\u...` could spell one), or PEM private key text.
+/// Whether `body_value` could change anything in `bytes`: anything that looks like a secret's
+/// name ([`SECRET_LOOKING`]), or bytes that are not UTF-8 text (never kept: they cannot be checked).
 fn might_hold_secret(bytes: &[u8]) -> bool {
-    // Built once: building a searcher cost more than running it over a small body.
-    static NEEDLES: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
-        REDACTED_KEYS
-            .iter()
-            .map(|k| k.as_bytes())
-            .chain([&b"\\u"[..], b"PRIVATE KEY"])
-            .map(Finder::new)
-            .collect()
-    });
-    NEEDLES.iter().any(|f| f.find(bytes).is_some())
+    SECRET_LOOKING.is_match(bytes)
+        || bytes.iter().copied().any(is_control)
+        || std::str::from_utf8(bytes).is_err()
 }
 
-/// A body as the journal shows it: JSON (redacted) when it parses, else text, else null.
+/// A control byte text does not have (UTF-16 of ASCII is valid UTF-8, NULs between letters).
+fn is_control(b: u8) -> bool {
+    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f
+}
+
+/// A body as the journal shows it: JSON (redacted) when it parses; else, when it is UTF-8, a
+/// form (its secret fields masked), a PEM private key (masked), an HTML page (summarised) or
+/// text (masked from the first thing that looks like a secret on); else a note of its size.
 pub fn body_value(bytes: &[u8]) -> Value {
+    body_value_with(bytes, &mut Vec::new())
+}
+
+/// [`body_value`], putting the secret values it masked (of JSON and forms) in `secrets`.
+fn body_value_with(bytes: &[u8], secrets: &mut Vec<String>) -> Value {
     if bytes.is_empty() {
         return Value::Null;
     }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(mut v) => {
-            redact(&mut v);
-            v
-        }
-        Err(_) => {
-            let text = String::from_utf8_lossy(bytes);
-            if text.contains("PRIVATE KEY") {
-                Value::String(REDACTED.into())
-            } else if let Some(form) = redact_form(bytes) {
-                Value::String(form)
-            } else if is_html(&text) {
-                // A page, not an API body: its forms carry CSRF tokens, and its text is the
-                // API data it was rendered from (journalled with the calls that changed it).
-                Value::String(format!("(HTML page, {} bytes)", bytes.len()))
-            } else {
-                Value::String(text.chars().take(4096).collect())
-            }
-        }
+    if let Ok(mut v) = serde_json::from_slice::<Value>(bytes) {
+        redact_within(&mut v, false, secrets);
+        return v;
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) if !bytes.iter().copied().any(is_control) => text,
+        // Binary (a PKCS#12 file), another encoding (UTF-16 hides every name from the checks)
+        // or a broken byte: nothing in it can be checked, so nothing of it is kept.
+        _ => return Value::String(format!("({} bytes, not UTF-8 text: not kept)", bytes.len())),
+    };
+    if text.contains("PRIVATE KEY") {
+        Value::String(REDACTED.into())
+    } else if let Some(form) = redact_form(bytes, secrets) {
+        Value::String(form)
+    } else if is_html(text) {
+        // A page, not an API body: its forms carry CSRF tokens, and its text is the
+        // API data it was rendered from (journalled with the calls that changed it).
+        Value::String(format!("(HTML page, {} bytes)", bytes.len()))
+    } else {
+        Value::String(mask_from_secret(text))
     }
 }
 
-/// Whether a form field's value never reaches the journal: the JSON member names, any case,
-/// and anything named like a password or a token (`csrf_token`).
-fn secret_field(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    REDACTED_KEYS.contains(&name.as_str()) || name.contains("password") || name.ends_with("_token")
+/// Text that could not be parsed (truncated JSON, a form with a raw space), kept up to and
+/// including the first thing that looks like a secret's name, `***` for the rest; at most
+/// 4096 characters.
+fn mask_from_secret(text: &str) -> String {
+    let (kept, masked) = match SECRET_LOOKING.find(text.as_bytes()) {
+        // Every alternative ends in ASCII, so the match ends on a character boundary.
+        Some(m) => (text.get(..m.end()).unwrap_or(""), true),
+        None => (text, false),
+    };
+    let mut out: String = kept.chars().take(4096).collect();
+    if masked {
+        out.push_str(REDACTED);
+    }
+    out
+}
+
+/// A query string as the journal shows it: the values of secret parameters (Alibaba's and
+/// Tencent's `Signature`, ...) masked; kept as sent when it names none.
+pub fn redact_query(query: &str) -> String {
+    redact_query_with(query, &mut Vec::new())
+}
+
+/// [`redact_query`], putting the values it masked in `secrets`.
+pub fn redact_query_with(query: &str, secrets: &mut Vec<String>) -> String {
+    if !SECRET_LOOKING.is_match(query.as_bytes()) {
+        return query.to_string();
+    }
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if secret_name(&k) {
+            secrets.push(v.into_owned());
+            out.append_pair(&k, REDACTED);
+        } else {
+            out.append_pair(&k, &v);
+        }
+    }
+    out.finish()
 }
 
 /// An `application/x-www-form-urlencoded` body (web forms; nothing but printable ASCII
 /// without spaces, and `key=value` pairs) with its secret fields' values masked; None when
 /// `bytes` is not shaped like one.
-fn redact_form(bytes: &[u8]) -> Option<String> {
+fn redact_form(bytes: &[u8], secrets: &mut Vec<String>) -> Option<String> {
     if !bytes.contains(&b'=') || !bytes.iter().all(|b| (b'!'..=b'~').contains(b)) {
         return None;
     }
     let mut out = form_urlencoded::Serializer::new(String::new());
     for (k, v) in form_urlencoded::parse(bytes) {
-        if secret_field(&k) {
+        if secret_name(&k) {
+            secrets.push(v.into_owned());
             out.append_pair(&k, REDACTED);
         } else {
             out.append_pair(&k, &v);
@@ -298,27 +418,56 @@ fn is_html(text: &str) -> bool {
     head.starts_with("<!doctype html") || head.starts_with("<html")
 }
 
-/// Replaces the values of secret members (at any depth) with `***`.
+/// Replaces secrets (at any depth) with `***`: the value of every member [`secret_name`]
+/// matches (a string, number or list; inside an object under such a name, everything but
+/// `name` and `id`, so Keystone's `"password": {"user": {"name": ...}}` still shows who),
+/// the `id` of a `token` object (Keystone's token auth method; the rest of a token answer
+/// stays), and any string holding PEM private key text.
 pub fn redact(v: &mut Value) {
+    redact_within(v, false, &mut Vec::new())
+}
+
+/// Every string and number in `v`, as text (what a masked value held).
+fn leaves(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::Array(items) => items.iter().for_each(|i| leaves(i, out)),
+        Value::Object(map) => map.values().for_each(|i| leaves(i, out)),
+        Value::Null | Value::Bool(_) => {}
+    }
+}
+
+fn redact_within(v: &mut Value, under_secret: bool, secrets: &mut Vec<String>) {
+    fn mask(val: &mut Value, secrets: &mut Vec<String>) {
+        leaves(val, secrets);
+        *val = Value::String(REDACTED.into());
+    }
     match v {
         Value::Object(map) => {
             for (k, val) in map.iter_mut() {
-                let secret = REDACTED_KEYS.contains(&k.as_str());
+                let secret = secret_name(k);
+                let masked = under_secret && !matches!(k.as_str(), "name" | "id");
                 match val {
-                    Value::String(_) | Value::Number(_) if secret => {
-                        *val = Value::String(REDACTED.into())
-                    }
-                    // `"token": {"id": "..."}` (the token auth method)
-                    Value::Object(inner) if k == "token" => {
+                    Value::Null | Value::Bool(_) => {}
+                    Value::Object(inner) if k.eq_ignore_ascii_case("token") => {
                         if let Some(id) = inner.get_mut("id") {
-                            *id = Value::String(REDACTED.into());
+                            mask(id, secrets);
                         }
+                        redact_within(val, under_secret, secrets);
                     }
-                    _ => redact(val),
+                    Value::Object(_) => redact_within(val, under_secret || secret, secrets),
+                    _ if secret || masked => mask(val, secrets),
+                    _ => redact_within(val, under_secret, secrets),
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(redact),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|i| redact_within(i, under_secret, secrets)),
+        Value::String(s) if s.contains("PRIVATE KEY") => {
+            secrets.push(std::mem::replace(s, REDACTED.into()))
+        }
         _ => {}
     }
 }
@@ -408,6 +557,178 @@ mod tests {
         let page = b"<!DOCTYPE html><form><input name=csrf_token value=s3cr3t></form>";
         let v = body_value(page);
         assert_eq!(v, json!(format!("(HTML page, {} bytes)", page.len())));
+    }
+
+    #[test]
+    fn secret_names_in_any_spelling() {
+        for name in [
+            "password",
+            "Password",
+            "PASSWORD",
+            "original_password",
+            "new-password",
+            "passwd",
+            "passcode",
+            "secret",
+            "AccessKeySecret",
+            "access_key_secret",
+            "SecretKey",
+            "client_secret",
+            "private_key",
+            "PrivateKey",
+            "PrivateKeyBody",
+            "x-api-key",
+            "api_key",
+            "ApiKey",
+            "token",
+            "csrf_token",
+            "download_token",
+            "X-Auth-Token",
+            "SecurityToken",
+            "Signature",
+            "signature",
+            "blob",
+            "Cookie",
+            "authorization",
+            "session",
+        ] {
+            assert!(secret_name(name), "{name}");
+        }
+        for name in [
+            "name",
+            "user",
+            "SecretId",
+            "secret_id",
+            "NextToken",
+            "ClientToken",
+            "SignatureMethod",
+            "SignatureNonce",
+            "SignatureVersion",
+            "password_expires_at",
+            "AccessKeyId",
+            "KeyPairName",
+            "methods",
+        ] {
+            assert!(!secret_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn secrets_under_other_cases_in_lists_and_objects_are_masked() {
+        let v = body_value(
+            br#"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "demo", "domain": {"id": "default"}, "Password": "p1", "extra": ["p2"]}}}},
+                 "PASSWORD": ["p3", {"x": "p4"}], "secret": {"value": "p5", "id": "kept-id"},
+                 "note": "-----BEGIN OPENSSH PRIVATE KEY-----p6", "PasswordInherit": true,
+                 "password_expires_at": "2026-01-01T00:00:00Z", "SecretId": "AKID1"}"#,
+        );
+        let text = v.to_string();
+        for p in ["p1", "p2", "p3", "p4", "p5", "p6"] {
+            assert!(!text.contains(p), "{p} in {text}");
+        }
+        assert_eq!(v["auth"]["identity"]["methods"], json!(["password"]));
+        assert_eq!(
+            v["auth"]["identity"]["password"]["user"]["name"],
+            json!("demo")
+        );
+        assert_eq!(
+            v["auth"]["identity"]["password"]["user"]["domain"],
+            json!({"id": "default"})
+        );
+        assert_eq!(v["secret"]["id"], json!("kept-id"));
+        assert_eq!(v["PasswordInherit"], json!(true));
+        assert_eq!(v["password_expires_at"], json!("2026-01-01T00:00:00Z"));
+        assert_eq!(v["SecretId"], json!("AKID1"));
+        // A token object keeps all but its id (a token answer's catalog stays readable).
+        let v = body_value(br#"{"token": {"id": "tok", "methods": ["token"], "expires_at": "x"}}"#);
+        assert_eq!(
+            v,
+            json!({"token": {"id": REDACTED, "methods": ["token"], "expires_at": "x"}})
+        );
+    }
+
+    #[test]
+    fn bodies_that_do_not_parse_are_masked_by_shape() {
+        // Truncated JSON: kept up to the first secret-looking name.
+        let v = body_value(br#"{"auth": {"identity": {"methods": ["password"], "password": {"user": {"password": "hunter2""#);
+        assert_eq!(v, json!(r#"{"auth": {"identity": {"methods": ["pass***"#));
+        let v = body_value(br#"{"keypair": {"name": "k", "Private_Key": "abc"#);
+        assert_eq!(v, json!(r#"{"keypair": {"name": "k", "Private***"#));
+        let v = body_value(br#"{"user": {"pass\u0077ord": "hunter2""#);
+        assert_eq!(v, json!(r#"{"user": {"pass***"#));
+        let v = body_value(br#"{"a": "\u0041", "x": "hunter2""#);
+        assert_eq!(v, json!(r#"{"a": "\u***"#));
+        // A form with a raw space is no form: masked the same way.
+        let v = body_value(b"username=demo&password=hunter 2");
+        assert_eq!(v, json!("username=demo&pass***"));
+        // Nothing secret-looking: kept.
+        assert_eq!(body_value(b"{\"name\": \"k\""), json!("{\"name\": \"k\""));
+        // Not UTF-8 (a stray byte, UTF-16, binary): nothing kept, even when valid JSON aside.
+        for bytes in [
+            &b"{\"password\": \"hunter2\", \"x\": \"\xff\"}"[..],
+            b"\xff\xfe{\x00\"\x00p\x00a\x00s\x00s\x00",
+            b"0\x82\x01\x00\x02\x01\x03",
+            // UTF-16 of ASCII: valid UTF-8, but NULs between the letters.
+            b"{\x00\"\x00p\x00a\x00s\x00s\x00w\x00",
+        ] {
+            assert_eq!(
+                body_value(bytes),
+                json!(format!("({} bytes, not UTF-8 text: not kept)", bytes.len()))
+            );
+            assert!(matches!(
+                Body::new(actix_web::web::Bytes::copy_from_slice(bytes)),
+                Body::Redacted(..)
+            ));
+        }
+    }
+
+    #[test]
+    fn error_answers_lose_the_secrets_their_request_held() {
+        use actix_web::web::Bytes;
+        let (req, secrets) = Body::request(Bytes::from_static(
+            br#"{"user": {"name": "demo", "password": ["ab", "LongSecret1"]}}"#,
+        ));
+        assert!(!req.to_value().to_string().contains("LongSecret1"));
+        let answer = Bytes::from_static(
+            br#"{"error": {"message": "['ab', 'LongSecret1'] is not of type 'string'", "code": 400}}"#,
+        );
+        let v = Body::response(answer, 400, &secrets).to_value().to_string();
+        assert!(!v.contains("LongSecret1") && !v.contains("'ab'"), "{v}");
+        assert!(v.contains("is not of type 'string'"), "{v}");
+        // Form fields and query parameters count too.
+        let (_, secrets) = Body::request(Bytes::from_static(b"name=k&AccessKeySecret=FormSecret1"));
+        let mut secrets = secrets;
+        assert_eq!(
+            redact_query_with("Signature=QuerySig1&a=b", &mut secrets),
+            "Signature=***&a=b"
+        );
+        let answer = Bytes::from_static(b"bad FormSecret1 and QuerySig1");
+        assert_eq!(
+            Body::response(answer, 400, &secrets).to_value(),
+            json!("bad *** and ***")
+        );
+        // A successful answer is left alone (the password "demo" is also the user's name).
+        let (_, secrets) = Body::request(Bytes::from_static(br#"{"password": "demo"}"#));
+        let ok = Bytes::from_static(br#"{"token": {"user": {"name": "demo"}}}"#);
+        assert_eq!(
+            Body::response(ok, 201, &secrets).to_value(),
+            json!({"token": {"user": {"name": "demo"}}})
+        );
+    }
+
+    #[test]
+    fn queries_lose_their_signatures() {
+        assert_eq!(
+            redact_query(
+                "Action=DescribeKeyPairs&Signature=abc%2B%3D&SignatureNonce=n&AccessKeyId=LTAI"
+            ),
+            "Action=DescribeKeyPairs&Signature=***&SignatureNonce=n&AccessKeyId=LTAI"
+        );
+        assert_eq!(
+            redact_query("api_key=k&X-Amz-Signature=s&limit=2"),
+            "api_key=***&X-Amz-Signature=***&limit=2"
+        );
+        assert_eq!(redact_query("limit=2&marker=k1"), "limit=2&marker=k1");
+        assert_eq!(redact_query(""), "");
     }
 
     fn entry(path: &str, response: actix_web::web::Bytes) -> Entry {

@@ -3,11 +3,13 @@
 //! Served on every listener, never on an API path: `/healthcheck` and `/metrics`, and under
 //! `/_novakeys/` reset, snapshots, the request journal, fault injection, the clock and the
 //! OpenAPI document of all that. `/_novakeys/` needs the control token
-//! (`X-Novakeys-Control-Token`) when one is configured, else a loopback peer.
+//! (`X-Novakeys-Control-Token`) when one is configured, else a loopback peer, and passes the
+//! cross-site checks of [`access`] (JSON content type, our own `Origin`, a local `Host`).
 //!
 //! The controls know no front: the observe hook (`http::observe`) asks each front what it
 //! needs and records the call here.
 
+mod access;
 pub mod faults;
 pub mod health;
 mod instances;
@@ -46,11 +48,14 @@ pub struct ControlSettings {
     pub password_hash_cost: u32,
     /// Where new instances are, unless told.
     pub region: String,
+    /// The configured public base URLs: their hosts and origins are the server's own.
+    pub public_urls: Vec<String>,
 }
 
 /// The controls' state.
 pub struct Control {
     token: Option<String>,
+    site: access::Site,
     pub journal: journal::Journal,
     pub faults: faults::Faults,
     pub metrics: metrics::Metrics,
@@ -92,6 +97,7 @@ impl Control {
         };
         Ok(Control {
             token: settings.token.clone().filter(|t| !t.is_empty()),
+            site: access::Site::new(settings.public_urls.iter().map(String::as_str)),
             journal: journal::Journal::new(settings.journal_size),
             faults: faults::Faults::new(settings.seed),
             metrics: metrics::Metrics::default(),
@@ -193,21 +199,62 @@ pub fn control_allowed(
     }
 }
 
+/// Why a control request is refused (None: it may pass): the token or loopback rule, then
+/// the cross-site checks (`access`).
+fn refusal(control: &Control, req: &HttpRequest) -> Option<HttpResponse> {
+    let given = header(req, CONTROL_TOKEN_HEADER);
+    if !control_allowed(
+        control.token.as_deref(),
+        given.as_deref(),
+        req.peer_addr().map(|a| a.ip()),
+    ) {
+        let msg = "novakeys controls need the X-Novakeys-Control-Token header, or (without --control-token) a loopback client";
+        return Some(error_json(StatusCode::FORBIDDEN, msg));
+    }
+    let headers = req.headers();
+    // A header that is not text counts as one naming nobody we know.
+    let text = |v: &actix_web::http::header::HeaderValue| v.to_str().unwrap_or("\u{0}").to_string();
+    let host = headers.get(actix_web::http::header::HOST).map(text);
+    if control.token.is_none() && !control.site.host_allowed(host.as_deref()) {
+        let msg = format!(
+            "novakeys controls answer only requests for a loopback address, localhost or a configured public URL's host, not '{}' (or use --control-token)",
+            host.unwrap_or_default()
+        );
+        return Some(error_json(StatusCode::FORBIDDEN, &msg));
+    }
+    for origin in headers.get_all(actix_web::http::header::ORIGIN).map(text) {
+        if !control.site.origin_allowed(&origin, host.as_deref()) {
+            let msg = format!(
+                "novakeys controls refuse cross-origin requests (Origin '{origin}' is not this server's)"
+            );
+            return Some(error_json(StatusCode::FORBIDDEN, &msg));
+        }
+    }
+    if access::changes_state(req.method())
+        && !access::is_json(header(req, "content-type").as_deref())
+    {
+        let msg = format!(
+            "novakeys controls take {} only with Content-Type: application/json (even without a body)",
+            req.method()
+        );
+        return Some(error_json(StatusCode::UNSUPPORTED_MEDIA_TYPE, &msg));
+    }
+    None
+}
+
 async fn guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let control = req.app_data::<web::Data<Control>>().cloned();
-    let ok = control.is_some_and(|c| {
-        control_allowed(
-            c.token.as_deref(),
-            header(req.request(), CONTROL_TOKEN_HEADER).as_deref(),
-            req.peer_addr().map(|a| a.ip()),
-        )
-    });
-    if !ok {
-        let msg = "novakeys controls need the X-Novakeys-Control-Token header, or (without --control-token) a loopback client";
-        return Ok(req.into_response(error_json(StatusCode::FORBIDDEN, msg)));
+    let refused = match req.app_data::<web::Data<Control>>() {
+        Some(c) => refusal(c, req.request()),
+        None => Some(error_json(
+            StatusCode::FORBIDDEN,
+            "novakeys controls are not set up on this listener",
+        )),
+    };
+    if let Some(r) = refused {
+        return Ok(req.into_response(r));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
 }

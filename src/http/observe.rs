@@ -3,7 +3,9 @@
 //! A middleware around each listener's app. For a request that belongs to a front (not the
 //! controls, health or metrics) it asks the front who the request is from, applies the fault
 //! rules (answering an armed fault with the front's own error), calls the front, and records
-//! the call in the journal and the metrics.
+//! the call in the journal and the metrics. The journal gets no headers (tokens, API keys,
+//! cookies and signatures travel there); the query string and both bodies go through its
+//! redaction (`control::journal`).
 
 use super::front::{Injected, Mounted};
 use crate::control::{faults, is_control_path, journal, metrics, Control, FAULT_HEADER};
@@ -150,6 +152,9 @@ pub async fn observe(
         token_issued: front.issued_token(&method, &path, status),
         fault: fault_id.as_deref(),
     });
+    // The request's secrets, to be scrubbed from an error answer that echoes them.
+    let (request_body, mut secrets) = journal::Body::request(body.into());
+    let query = journal::redact_query_with(http_req.query_string(), &mut secrets);
     control.journal.record(journal::Entry {
         seq: 0,
         time,
@@ -159,11 +164,11 @@ pub async fn observe(
         microversion: version,
         method,
         path,
-        query: http_req.query_string().to_string(),
+        query,
         status,
         duration_ms: seconds * 1000.0,
-        request_body: journal::Body::new(body.into()),
-        response_body: journal::Body::new(bytes.clone()),
+        request_body,
+        response_body: journal::Body::response(bytes.clone(), status, &secrets),
         fault: fault_id,
     });
     let http_res = head.set_body(bytes).map_into_boxed_body();

@@ -586,7 +586,14 @@ async fn a_repeated_list_shows_every_write_at_once() {
     assert_eq!(del.status, 202);
     assert_eq!(names(&app, "2.35").await, ["b"]);
     assert_eq!(names(&app, "2.1").await, ["b"]);
-    let reset = call(app.compute, "POST", "/_novakeys/reset", &[], "").await;
+    let reset = call(
+        app.compute,
+        "POST",
+        "/_novakeys/reset",
+        &[("Content-Type", "application/json")],
+        "",
+    )
+    .await;
     assert_eq!(reset.status, 204);
     assert!(names(&app, "2.35").await.is_empty());
 }

@@ -51,13 +51,17 @@ async fn names(addr: SocketAddr, token: &str) -> Vec<String> {
         .collect()
 }
 
+/// A control call as a client should send it (state-changing ones need the JSON content type,
+/// body or not).
 async fn ctl(addr: SocketAddr, method: &str, path: &str, body: &str) -> RawResponse {
-    let headers: &[(&str, &str)] = if body.is_empty() {
-        &[]
-    } else {
-        &[("Content-Type", "application/json")]
-    };
-    call(addr, method, path, headers, body).await
+    call(
+        addr,
+        method,
+        path,
+        &[("Content-Type", "application/json")],
+        body,
+    )
+    .await
 }
 
 async fn login(identity: SocketAddr, user: &str) -> String {
@@ -718,7 +722,10 @@ async fn control_token_guards_the_controls() {
             addr,
             "POST",
             "/_novakeys/reset",
-            &[("X-Novakeys-Control-Token", "s3cret")],
+            &[
+                ("X-Novakeys-Control-Token", "s3cret"),
+                ("Content-Type", "application/json"),
+            ],
             "",
         )
         .await;

@@ -175,9 +175,15 @@ async fn credentials_are_made_listed_and_deleted_with_the_secret_shown_once() {
 
     // A reset brings back exactly the fixtures' keys.
     assert_eq!(
-        call(app.identity, "POST", "/_novakeys/reset", &[], "")
-            .await
-            .status,
+        call(
+            app.identity,
+            "POST",
+            "/_novakeys/reset",
+            &[("Content-Type", "application/json")],
+            ""
+        )
+        .await
+        .status,
         204
     );
     let admin = login(app.identity, "admin", "admin").await;
@@ -241,9 +247,15 @@ async fn instances_are_registered_through_the_controls_and_reset() {
     .await;
     assert_eq!(one.json()["instance"]["name"], "vm");
     assert_eq!(
-        call(app.compute, "POST", "/_novakeys/reset", &[], "")
-            .await
-            .status,
+        call(
+            app.compute,
+            "POST",
+            "/_novakeys/reset",
+            &[("Content-Type", "application/json")],
+            ""
+        )
+        .await
+        .status,
         204
     );
     let all = call(app.compute, "GET", "/_novakeys/instances", &[], "").await;
@@ -252,7 +264,7 @@ async fn instances_are_registered_through_the_controls_and_reset() {
         app.compute,
         "DELETE",
         &format!("/_novakeys/instances/{id}"),
-        &[],
+        &[("Content-Type", "application/json")],
         "",
     )
     .await;

@@ -126,7 +126,14 @@ async fn a_new_front_gets_every_control_through_the_trait() {
     assert_eq!(hit.header("x-novakeys-fault"), Some("fault-1"));
 
     // Reset clears the journal and the rules.
-    let reset = call(addr, "POST", "/_novakeys/reset", &[], "").await;
+    let reset = call(
+        addr,
+        "POST",
+        "/_novakeys/reset",
+        &[("Content-Type", "application/json")],
+        "",
+    )
+    .await;
     assert_eq!(reset.status, 204);
     assert_eq!(call(addr, "GET", "/hello/bob", &[], "").await.status, 200);
     let j = call(addr, "GET", "/_novakeys/journal", &[], "")

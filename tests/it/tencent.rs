@@ -1469,9 +1469,15 @@ async fn seeded_runs_repeat() {
     };
     let first = session().await;
     assert_eq!(
-        call(front, "POST", "/_novakeys/reset", &[], "")
-            .await
-            .status,
+        call(
+            front,
+            "POST",
+            "/_novakeys/reset",
+            &[("Content-Type", "application/json")],
+            ""
+        )
+        .await
+        .status,
         204
     );
     let second = session().await;
