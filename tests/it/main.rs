@@ -16,5 +16,6 @@ mod isolation;
 mod keystone_roles;
 mod props;
 mod reliability;
+mod security_identity;
 mod tencent;
 mod twcc;
