@@ -17,5 +17,6 @@ mod keystone_roles;
 mod props;
 mod reliability;
 mod security_controls;
+mod security_identity;
 mod tencent;
 mod twcc;

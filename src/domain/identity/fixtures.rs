@@ -235,9 +235,8 @@ impl Fixtures {
             };
             let password_hash = match &u.password {
                 Some(pw) => Some(
-                    bcrypt::hash_with_salt(pw, hash_cost, det.bytes::<16>())
-                        .map_err(|e| e.to_string())?
-                        .to_string(),
+                    super::secret::hash(pw, hash_cost, det.bytes::<16>())
+                        .map_err(|e| e.to_string())?,
                 ),
                 None => None,
             };
@@ -335,7 +334,10 @@ mod tests {
         );
         assert_eq!(domain.unwrap().name, "Default");
         let admin = users.iter().find(|u| u.name == "admin").unwrap();
-        assert!(bcrypt::verify("admin", admin.password_hash.as_deref().unwrap()).unwrap());
+        assert!(super::super::secret::verify(
+            "admin",
+            admin.password_hash.as_deref().unwrap()
+        ));
         assert!(admin.default_project_id.is_some());
         assert_eq!(admin.id.len(), 32);
     }

@@ -86,7 +86,7 @@ impl Identity {
         let now = self.determinism().timestamp();
         let claims = TokenClaims {
             sub: user_id.to_string(),
-            iat: now,
+            iat: self.issued_at(user_id)?,
             exp: exp.unwrap_or(now + self.token_expiration()),
             openstack_methods: vec!["password".into()],
             openstack_audit_ids: vec![self.determinism().audit_id()],

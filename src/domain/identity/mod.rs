@@ -6,9 +6,11 @@
 //! role implications, and password / secret hashing. The Keystone front renders them; the
 //! other fronts only verify tokens.
 
+pub mod app_creds;
 pub mod fixtures;
 pub mod jws;
 mod login;
+pub mod secret;
 
 pub use login::LoggedIn;
 
@@ -213,7 +215,8 @@ impl Identity {
             .clone()
     }
 
-    /// Whether `secret` matches the bcrypt `hash`. A secret that already matched this very hash
+    /// Whether `secret` matches the stored `hash` (`secret::verify`: bcrypt-sha256, or plain
+    /// bcrypt for hashes stored before it). A secret that already matched this very hash
     /// is recognised by its salted SHA-256 (kept in memory only, for at most `VERIFIED_SIZE`
     /// hashes) instead of running bcrypt again: a changed password has a new hash, so it can
     /// never match a stale entry. Failures are never cached.
@@ -238,7 +241,7 @@ impl Identity {
                 }
             }
         }
-        if !bcrypt::verify(secret, hash).unwrap_or(false) {
+        if !secret::verify(secret, hash) {
             return false;
         }
         let mut cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
@@ -249,11 +252,35 @@ impl Identity {
         true
     }
 
-    /// The bcrypt hash a password or secret is stored as (salt from the determinism source).
+    /// The hash a password or secret is stored as (`secret::hash`, bcrypt-sha256; salt from
+    /// the determinism source).
     pub fn hash_secret(&self, secret: &str) -> Result<String, StoreError> {
-        bcrypt::hash_with_salt(secret, self.hash_cost, self.det.bytes::<16>())
-            .map(|h| h.to_string())
+        secret::hash(secret, self.hash_cost, self.det.bytes::<16>())
             .map_err(|e| StoreError::Io(format!("hashing: {e}")))
+    }
+
+    /// The `iat` of a token issued now for `user_id`: now, or just after the user's last
+    /// revocation when that is this very second (or later), so a token issued right after a
+    /// password change works while every token issued before it, in the same second
+    /// included, does not.
+    pub fn issued_at(&self, user_id: &str) -> Result<i64, StoreError> {
+        let now = self.det.timestamp();
+        Ok(match self.store.user_tokens_revoked_before(user_id)? {
+            Some(before) if before >= now => before + 1,
+            _ => now,
+        })
+    }
+
+    /// Revokes every token of `user_id` issued until now (Keystone's revocation event for a
+    /// user, on a password change or a disable): a token with `iat <= before` no longer
+    /// verifies, even once the user is enabled again. Tokens issued after a revocation in
+    /// the same second carry a later `iat` (`issued_at`), so a second revocation within that
+    /// second moves the bound past them.
+    pub fn revoke_user_tokens(&self, user_id: &str) -> Result<(), StoreError> {
+        let before = self.issued_at(user_id)?;
+        self.store.revoke_user_tokens(user_id, before)?;
+        self.invalidate();
+        Ok(())
     }
 
     /// Makes every cached verification stale (call after any change that can invalidate one).
@@ -386,6 +413,11 @@ fn check_claims(
     };
     if !user.enabled || !user_domain.enabled {
         return fail;
+    }
+    if let Some(before) = store.user_tokens_revoked_before(&user.id)? {
+        if claims.iat <= before {
+            return fail;
+        }
     }
     let (scope, target) = match (
         &claims.openstack_project_id,
@@ -587,13 +619,64 @@ mod tests {
     }
 
     #[test]
-    fn passwords_are_bcrypt_hashed() {
-        let (store, _id) = open(":memory:");
+    fn passwords_are_bcrypt_sha256_hashed() {
+        let (store, id) = open(":memory:");
         for u in store.list_users().unwrap() {
             let h = u.password_hash.unwrap();
-            assert!(h.starts_with("$2b$04$"), "cost 4 by default");
+            assert!(
+                h.starts_with("$bcrypt-sha256$v=2,t=2b,r=4$"),
+                "cost 4 by default: {h}"
+            );
             assert!(!h.contains(&u.name));
-            assert!(bcrypt::verify(&u.name, &h).unwrap());
+            assert!(id.check_secret(&u.name, &h));
         }
+    }
+
+    #[test]
+    fn long_secrets_count_to_the_last_byte_and_old_hashes_still_verify() {
+        let (_store, id) = open(":memory:");
+        let head = "s".repeat(72);
+        let (right, wrong) = (format!("{head}right"), format!("{head}wrong"));
+        let h = id.hash_secret(&right).unwrap();
+        assert!(!id.check_secret(&wrong, &h), "before anything is cached");
+        assert!(id.check_secret(&right, &h));
+        assert!(
+            !id.check_secret(&wrong, &h),
+            "the cache holds the whole secret"
+        );
+        let old = bcrypt::hash("legacy", 4).unwrap();
+        assert!(
+            id.check_secret("legacy", &old),
+            "plain bcrypt hashes still work"
+        );
+        assert!(!id.check_secret("legacz", &old));
+    }
+
+    #[test]
+    fn user_revocation_covers_the_same_second_but_not_what_follows() {
+        let det = Arc::new(Determinism::new(None, Some(chrono::Utc::now())));
+        let store = crate::store::open(":memory:", Durability::Normal).unwrap();
+        let id = Identity::new(&settings(), store.clone(), det.clone()).unwrap();
+        let mut claims = claims_for(&id, "demo", "demo", det.timestamp() + 600);
+        claims.iat = id.issued_at(&claims.sub).unwrap();
+        let before = id.sign(&claims).unwrap();
+        assert!(id.authenticate(&before).is_some());
+        id.revoke_user_tokens(&claims.sub).unwrap();
+        assert!(id.authenticate(&before).is_none(), "same second, revoked");
+        let mut after = claims.clone();
+        after.openstack_audit_ids = vec![jws::random_audit_id()];
+        after.iat = id.issued_at(&claims.sub).unwrap();
+        let after = id.sign(&after).unwrap();
+        assert!(
+            id.authenticate(&after).is_some(),
+            "issued after the revocation"
+        );
+        id.revoke_user_tokens(&claims.sub).unwrap();
+        assert!(
+            id.authenticate(&after).is_none(),
+            "a second revocation in the same second covers it"
+        );
+        det.advance(chrono::Duration::seconds(5));
+        assert!(id.authenticate(&before).is_none(), "still revoked later");
     }
 }

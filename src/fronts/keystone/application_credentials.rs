@@ -4,6 +4,7 @@ use super::common::*;
 use super::error::IdentityError;
 use super::views::*;
 use super::{Reply, Req};
+use crate::domain::identity::app_creds::{self, ExpiryError};
 use crate::domain::identity::*;
 use crate::store::identity::*;
 use crate::store::StoreError;
@@ -24,7 +25,10 @@ pub(super) fn app_cred_view(
     o.insert("user_id".into(), json!(ac.user_id));
     o.insert("project_id".into(), json!(ac.project_id));
     o.insert("system".into(), Value::Null);
-    o.insert("expires_at".into(), json!(ac.expires_at));
+    o.insert(
+        "expires_at".into(),
+        json!(ac.expires_at.as_deref().map(app_creds::shown)),
+    );
     o.insert("unrestricted".into(), json!(ac.unrestricted));
     o.insert(
         "roles".into(),
@@ -54,6 +58,45 @@ pub(super) fn own(me: &ValidToken, uid: &str, action: &'static str) -> Result<()
     }
 }
 
+/// keystone/api/users.py `_check_unrestricted_application_credential`: a token from an
+/// application credential that is not `unrestricted` may not create or delete application
+/// credentials (a new one would outlive its parent; the parent could be deleted).
+pub(super) fn check_unrestricted(me: &ValidToken, what: &str) -> Result<(), IdentityError> {
+    match &me.app_cred {
+        Some(ac) if ac.unrestricted != Some(true) => Err(IdentityError::ForbiddenAction(format!(
+            "Using method 'application_credential' is not allowed for managing additional {what}."
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The body's `expires_at`, read and normalised as Keystone does (`parse_expiration_date`).
+fn expires_at(id: &Identity, obj: &Map<String, Value>) -> Result<Option<String>, IdentityError> {
+    const CLIENT: &str = " The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.";
+    match obj.get("expires_at") {
+        None | Some(Value::Null) => Ok(None),
+        // `if app_cred_data.get('expires_at')`: an empty string is no expiry.
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => match app_creds::parse_expiration(s, id.determinism().now()) {
+            Ok(at) => Ok(Some(app_creds::render(at))),
+            Err(ExpiryError::Format) => Err(IdentityError::BadRequest(format!(
+                "Timestamp not in expected format.{CLIENT}"
+            ))),
+            Err(ExpiryError::Past) => Err(IdentityError::BadRequest(format!(
+                "The 'expires_at' must not be before now.{CLIENT}"
+            ))),
+        },
+        Some(other) => Err(invalid(
+            "expires_at",
+            other,
+            &format!(
+                "{} is not of type 'string', 'null'",
+                crate::pycompat::pyrepr::py_repr(other)
+            ),
+        )),
+    }
+}
+
 pub(super) fn create_app_cred(
     id: &Identity,
     r: &Req,
@@ -64,6 +107,7 @@ pub(super) fn create_app_cred(
     if me.user.id != uid {
         return Err(IdentityError::Forbidden("create_application_credential"));
     }
+    check_unrestricted(me, "application credentials")?;
     let Some(project_id) = me.project_id().map(String::from) else {
         return Err(IdentityError::Forbidden("create_application_credential"));
     };
@@ -106,10 +150,7 @@ pub(super) fn create_app_cred(
         user_id: uid.to_string(),
         project_id,
         secret_hash: id.hash_secret(&secret)?,
-        expires_at: obj
-            .get("expires_at")
-            .and_then(Value::as_str)
-            .map(String::from),
+        expires_at: expires_at(id, &obj)?,
         unrestricted: obj.get("unrestricted").and_then(Value::as_bool),
         role_ids: wanted,
     };
@@ -174,6 +215,7 @@ pub(super) fn delete_app_cred(
     acid: &str,
 ) -> Result<Reply, IdentityError> {
     own(me, uid, "delete_application_credential")?;
+    check_unrestricted(me, "application credentials")?;
     match id.store().delete_app_cred(uid, acid) {
         Err(StoreError::NotFound) => {
             return Err(IdentityError::not_found("application credential", acid))

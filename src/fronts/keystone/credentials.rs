@@ -91,6 +91,9 @@ pub(super) fn create(
             crate::pycompat::pyrepr::py_repr(&json!(CLOUDS))
         )));
     }
+    // keystone/api/credentials.py checks this for `ec2` credentials; these access keys are
+    // the same kind of thing (they act as the user, in the project, and outlive the token).
+    super::application_credentials::check_unrestricted(me, "credentials")?;
     let project_id = match obj.get("project_id").and_then(Value::as_str) {
         Some(p) => p.to_string(),
         None => me

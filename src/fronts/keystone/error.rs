@@ -26,9 +26,16 @@ pub enum IdentityError {
     /// 403 for a policy rule (`identity:<action>`).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// 403 `ForbiddenAction(action=...)` with a sentence as the action (Keystone adds a
+    /// period after it, so a sentence ends in two).
+    #[error("forbidden: {0}")]
+    ForbiddenAction(String),
     /// 404 with a complete message.
     #[error("not found: {0}")]
     NotFound(String),
+    /// 405 (werkzeug's `MethodNotAllowed`).
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// 409 with a complete message.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -59,8 +66,9 @@ impl IdentityError {
         match self {
             IdentityError::BadRequest(_) => 400,
             IdentityError::Unauthorized { .. } => 401,
-            IdentityError::Forbidden(_) => 403,
+            IdentityError::Forbidden(_) | IdentityError::ForbiddenAction(_) => 403,
             IdentityError::NotFound(_) => 404,
+            IdentityError::MethodNotAllowed => 405,
             IdentityError::Conflict(_) => 409,
             IdentityError::Internal(_) => 500,
         }
@@ -70,8 +78,9 @@ impl IdentityError {
         match self {
             IdentityError::BadRequest(_) => "Bad Request",
             IdentityError::Unauthorized { .. } => "Unauthorized",
-            IdentityError::Forbidden(_) => "Forbidden",
+            IdentityError::Forbidden(_) | IdentityError::ForbiddenAction(_) => "Forbidden",
             IdentityError::NotFound(_) => "Not Found",
+            IdentityError::MethodNotAllowed => "Method Not Allowed",
             IdentityError::Conflict(_) => "Conflict",
             IdentityError::Internal(_) => "Internal Server Error",
         }
@@ -88,6 +97,12 @@ impl IdentityError {
             IdentityError::Forbidden(action) => format!(
                 "You are not authorized to perform the requested action: identity:{action}."
             ),
+            IdentityError::ForbiddenAction(action) => {
+                format!("You are not authorized to perform the requested action: {action}.")
+            }
+            IdentityError::MethodNotAllowed => {
+                "The method is not allowed for the requested URL.".into()
+            }
             IdentityError::Internal(_) => {
                 "An unexpected error prevented the server from fulfilling your request.".into()
             }

@@ -316,6 +316,11 @@ fn route(front: &KeystoneFront, r: &Req) -> Result<Reply, IdentityError> {
             Method::DELETE => tokens::revoke(id, r),
             _ => Err(not_found()),
         },
+        // Unenforced in Keystone: the original password authenticates, no token needed.
+        ["v3", "users", uid, "password"] => match *m {
+            Method::POST => users::change_password(id, r, uid),
+            _ => Err(IdentityError::MethodNotAllowed),
+        },
         ["v3", rest @ ..] => resource(front, r, m, rest),
         _ => Err(not_found()),
     }

@@ -32,9 +32,27 @@ fn auth_schema() -> &'static Value {
 
 /// Validates the `auth` object; the error is keystone's 400 message.
 pub fn validate_auth(auth: &Value) -> Result<(), String> {
+    validate(auth_schema(), auth)
+}
+
+/// keystone/identity/schema.py `password_change` (`POST /v3/users/{id}/password`).
+const PASSWORD_CHANGE_SCHEMA: &str = r#"{"type": "object",
+ "properties": {"original_password": {"type": "string"}, "password": {"type": "string"}},
+ "required": ["original_password", "password"],
+ "additionalProperties": false}"#;
+
+pub fn password_change_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| serde_json::from_str(PASSWORD_CHANGE_SCHEMA).expect("valid schema"))
+}
+
+/// Validates `instance` against `schema` (the keywords used here: type, enum, properties,
+/// items, required, additionalProperties); the error is keystone's `SchemaValidationError`
+/// text (keystone.common.validation).
+pub fn validate(schema: &Value, instance: &Value) -> Result<(), String> {
     let mut schema_path = Vec::new();
     let mut instance_path = Vec::new();
-    match first_error(auth_schema(), auth, &mut schema_path, &mut instance_path) {
+    match first_error(schema, instance, &mut schema_path, &mut instance_path) {
         None => Ok(()),
         Some(e) => Err(e),
     }
@@ -123,6 +141,32 @@ fn first_error(
                     if found.is_some() {
                         return found;
                     }
+                }
+            }
+            "additionalProperties" if *arg == Value::Bool(false) => {
+                let Some(inst) = instance.as_object() else {
+                    continue;
+                };
+                let props = obj.get("properties").and_then(Value::as_object);
+                let extras: Vec<String> = inst
+                    .keys()
+                    .filter(|k| !props.is_some_and(|p| p.contains_key(*k)))
+                    .map(|k| str_repr(k))
+                    .collect();
+                if !extras.is_empty() {
+                    let verb = if extras.len() == 1 { "was" } else { "were" };
+                    let msg = format!(
+                        "Additional properties are not allowed ({} {verb} unexpected)",
+                        extras.join(", ")
+                    );
+                    return Some(render(
+                        &msg,
+                        "additionalProperties",
+                        schema,
+                        instance,
+                        schema_path,
+                        instance_path,
+                    ));
                 }
             }
             "required" => {

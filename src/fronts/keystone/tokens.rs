@@ -7,7 +7,7 @@
 use super::error::IdentityError;
 use super::{catalog, schema, Reply, Req};
 use crate::domain::identity::jws::TokenClaims;
-use crate::domain::identity::{effective_roles, Identity, Invalid, Scope, ValidToken};
+use crate::domain::identity::{app_creds, effective_roles, Identity, Invalid, Scope, ValidToken};
 use crate::store::identity::{AppCred, Domain, Role, Target, User};
 use crate::store::{Store, StoreError};
 use serde_json::{json, Map, Value};
@@ -326,13 +326,9 @@ fn application_credential(
         Some(user) if user_usable(st, &user)? => user,
         _ => return Err(IdentityError::unauthorized()),
     };
-    if let Some(exp) = &ac.expires_at {
-        if chrono::DateTime::parse_from_rfc3339(exp)
-            .map(|t| t.timestamp() <= id.determinism().timestamp())
-            .unwrap_or(false)
-        {
-            return Err(IdentityError::unauthorized());
-        }
+    // Keystone's `_check_expired`, on instants (a naive expiry is UTC).
+    if app_creds::is_expired(ac.expires_at.as_deref(), id.determinism().now()) {
+        return Err(IdentityError::unauthorized());
     }
     if !id.check_secret(secret, &ac.secret_hash) {
         return Err(IdentityError::unauthorized());
@@ -403,9 +399,18 @@ fn finish(id: &Identity, plan: Issue, now: i64) -> Result<ValidToken, IdentityEr
             },
         }
     };
+    // CVE-2022-2447: a token from an application credential expires no later than it.
+    let exp = match app_cred
+        .as_ref()
+        .and_then(|a| a.expires_at.as_deref())
+        .and_then(app_creds::stored_instant)
+    {
+        Some(at) => exp.min(at.timestamp()),
+        None => exp,
+    };
     let claims = TokenClaims {
         sub: user.id.clone(),
-        iat: now,
+        iat: id.issued_at(&user.id)?.max(now),
         exp,
         openstack_methods: methods,
         openstack_audit_ids: audit_ids,

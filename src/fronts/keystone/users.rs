@@ -120,6 +120,7 @@ pub(super) fn update_user(
         .store()
         .get_user(uid)?
         .ok_or_else(|| IdentityError::not_found("user", uid))?;
+    let was_enabled = u.enabled;
     apply_user_fields(id, &mut u, &obj)?;
     match id.store().update_user(&u) {
         Err(StoreError::Duplicate) => {
@@ -129,6 +130,14 @@ pub(super) fn update_user(
             )))
         }
         other => other?,
+    }
+    // keystone/identity/core.py `update_user`: disabling the user or setting a password
+    // revokes every token the user holds (a revocation event), so enabling the user again
+    // does not bring the old tokens back.
+    let disabled = was_enabled && obj.get("enabled") == Some(&Value::Bool(false));
+    let password_set = obj.get("password").is_some_and(|p| !p.is_null());
+    if disabled || password_set {
+        id.revoke_user_tokens(uid)?;
     }
     Ok(one("user", user_view(&u, &r.base), 200))
 }
@@ -143,5 +152,52 @@ pub(super) fn delete_user(
         Err(StoreError::NotFound) => return Err(IdentityError::not_found("user", uid)),
         other => other?,
     }
+    Ok(Reply::empty(204))
+}
+
+/// `POST /v3/users/{id}/password` (`UserChangePasswordResource`): self-service, no token
+/// needed (the original password is the proof; a user whose password expired can still
+/// change it). Every refusal is Keystone's one 401. The user's tokens are revoked.
+pub(super) fn change_password(id: &Identity, r: &Req, uid: &str) -> Result<Reply, IdentityError> {
+    let body: Value = if r.body.iter().all(|b| b.is_ascii_whitespace()) {
+        Value::Object(Map::new())
+    } else {
+        serde_json::from_slice(&r.body)
+            .map_err(|_| IdentityError::expecting("valid JSON", "request body"))?
+    };
+    let data = match body.get("user") {
+        Some(v) => v.clone(),
+        None => Value::Object(Map::new()),
+    };
+    // The passwords are not echoed back in a validation error (Keystone would).
+    let mut shown = data.clone();
+    if let Some(o) = shown.as_object_mut() {
+        for k in ["password", "original_password"] {
+            if let Some(v @ Value::String(_)) = o.get_mut(k) {
+                *v = Value::String("***".into());
+            }
+        }
+    }
+    super::schema::validate(super::schema::password_change_schema(), &shown)
+        .map_err(IdentityError::BadRequest)?;
+    let original = data["original_password"].as_str().unwrap_or_default();
+    let new = data["password"].as_str().unwrap_or_default();
+    let st = id.store();
+    let Some(mut user) = st.get_user(uid)? else {
+        return Err(IdentityError::unauthorized());
+    };
+    let matches = user
+        .password_hash
+        .as_deref()
+        .is_some_and(|h| id.check_secret(original, h));
+    if !matches || !user.enabled {
+        return Err(IdentityError::unauthorized());
+    }
+    user.password_hash = Some(id.hash_secret(new)?);
+    match st.update_user(&user) {
+        Err(StoreError::NotFound) => return Err(IdentityError::unauthorized()),
+        other => other?,
+    }
+    id.revoke_user_tokens(uid)?;
     Ok(Reply::empty(204))
 }
