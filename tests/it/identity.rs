@@ -783,7 +783,7 @@ async fn identity_resources() {
         .await;
     assert_eq!(
         r.text,
-        format!("{{\"users\": [{{\"id\": \"{demo_id}\", \"name\": \"demo\", \"domain_id\": \"default\", \"enabled\": true, \"default_project_id\": \"{demo_project}\", \"password_expires_at\": null, \"options\": {{}}, \"links\": {{\"self\": \"{b}/v3/users/{demo_id}\"}}}}], \"links\": {{\"next\": null, \"self\": \"{b}/v3/users?name=demo\", \"previous\": null}}}}")
+        format!("{{\"users\": [{{\"id\": \"{demo_id}\", \"name\": \"demo\", \"domain_id\": \"default\", \"enabled\": true, \"default_project_id\": \"{demo_project}\", \"password_expires_at\": null, \"options\": {{}}, \"links\": {{\"self\": \"{b}/v3/users/{demo_id}\"}}}}], \"links\": {{\"next\": null, \"self\": \"{b}/v3/users?name=demo\", \"previous\": null}}}}\n")
     );
     let forbidden = |action: &str| {
         format!("{{\"error\":{{\"code\":403,\"message\":\"You are not authorized to perform the requested action: identity:{action}.\",\"title\":\"Forbidden\"}}}}\n")
@@ -879,7 +879,7 @@ async fn identity_resources() {
         .await;
     assert_eq!(
         r.text,
-        format!("{{\"domains\": [{{\"id\": \"default\", \"name\": \"Default\", \"description\": \"The default domain\", \"enabled\": true, \"tags\": [], \"options\": {{}}, \"links\": {{\"self\": \"{b}/v3/domains/default\"}}}}], \"links\": {{\"next\": null, \"self\": \"{b}/v3/domains?name=Default\", \"previous\": null}}}}")
+        format!("{{\"domains\": [{{\"id\": \"default\", \"name\": \"Default\", \"description\": \"The default domain\", \"enabled\": true, \"tags\": [], \"options\": {{}}, \"links\": {{\"self\": \"{b}/v3/domains/default\"}}}}], \"links\": {{\"next\": null, \"self\": \"{b}/v3/domains?name=Default\", \"previous\": null}}}}\n")
     );
     let r = app
         .id(Method::GET, "/v3/domains?name=Default", Some(&demo), None)

@@ -13,6 +13,7 @@ mod fronts;
 mod hostile;
 mod identity;
 mod isolation;
+mod keystone_captures;
 mod keystone_roles;
 mod props;
 mod reliability;
