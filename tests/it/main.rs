@@ -16,5 +16,6 @@ mod isolation;
 mod keystone_roles;
 mod props;
 mod reliability;
+mod security_listeners;
 mod tencent;
 mod twcc;
