@@ -260,7 +260,8 @@ fn cloud_fronts(
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         // Before anything opens the database: a second server on it is refused here.
-        let lock = crate::store::sqlite::lock_for_serving(&config.db)?;
+        let lock = crate::store::sqlite::lock_for_serving(&config.db)
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
         let s = services(&config)?;
         s.domain.determinism.mark_start();
         let (mut listeners, mut bound) = match config.single_port {
@@ -361,8 +362,19 @@ impl App {
         // holds the whole store (a copy of it, a backup of the `.db` only). Still under the
         // serve lock, so no second server starts in between.
         if let Some(db) = &self.db {
-            crate::store::sqlite::checkpoint_file(db)
-                .map_err(|e| anyhow::anyhow!("cannot checkpoint {db} at shutdown: {e}"))?;
+            // The background checkpoint may hold SQLite's checkpoint lock for a moment: retry.
+            // Failing leaves the writes in the WAL, not lost: a warning, not a failed stop.
+            let mut outcome = crate::store::sqlite::checkpoint_file(db);
+            for _ in 0..100 {
+                if outcome.is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+                outcome = crate::store::sqlite::checkpoint_file(db);
+            }
+            if let Err(e) = outcome {
+                eprintln!("novakeys: warning: {db} not checkpointed at shutdown (its -wal file holds the last writes): {e}");
+            }
         }
         Ok(())
     }
