@@ -19,6 +19,7 @@ use crate::fronts::keystone::{KeystoneFront, KeystoneSettings};
 use crate::fronts::nova::{NovaFront, NovaSettings};
 use crate::fronts::tencent::{TencentFront, TencentSettings};
 use crate::fronts::twcc::{TwccFront, TwccSettings};
+use crate::http::deadline::{body_deadline, BodyTimeout};
 use crate::http::{observe::observe, ActivityFilter, ActivitySource, Endpoint, Front, Mounted};
 use crate::keys::KeyPool;
 use crate::store::{self, Store};
@@ -59,7 +60,25 @@ impl Bound {
 pub struct App {
     servers: Vec<actix_web::dev::Server>,
     bound: Bound,
+    /// The database file (None in memory), checkpointed after a graceful stop.
+    db: Option<String>,
+    /// Held while serving: one server per database file (see `lock_for_serving`).
+    _lock: Option<crate::store::sqlite::ServeLock>,
 }
+
+/// What every listener enforces on its clients.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Seconds in-flight requests get to finish on a graceful stop.
+    pub grace: u64,
+    /// Time for a request's head, and again for its body (see `http::deadline`).
+    pub client_timeout: Duration,
+    /// Concurrent connections per listener; more wait in the kernel's accept queue.
+    pub max_connections: usize,
+}
+
+/// Worker threads per listener.
+const WORKERS: usize = 2;
 
 /// The future a graceful stop waits for.
 pub type Stop = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
@@ -245,6 +264,9 @@ fn cloud_fronts(
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        // Before anything opens the database: a second server on it is refused here.
+        let lock = crate::store::sqlite::lock_for_serving(&config.db)
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
         let s = services(&config)?;
         s.domain.determinism.mark_start();
         let (mut listeners, mut bound) = match config.single_port {
@@ -290,19 +312,21 @@ impl App {
             listeners.push(l);
             mounts.push(Mounted(vec![(String::new(), front)]));
         }
-        let grace = config.shutdown_grace;
-        let client_timeout = Duration::from_secs(config.client_timeout);
+        let limits = Limits {
+            grace: config.shutdown_grace,
+            client_timeout: Duration::from_secs(config.client_timeout),
+            max_connections: config.max_connections,
+        };
         let mut servers = Vec::new();
         for (listener, mounted) in listeners.into_iter().zip(mounts) {
-            servers.push(serve(
-                listener,
-                mounted,
-                s.control.clone(),
-                grace,
-                client_timeout,
-            )?);
+            servers.push(serve_with(listener, mounted, s.control.clone(), limits)?);
         }
-        Ok(App { servers, bound })
+        Ok(App {
+            servers,
+            bound,
+            db: lock.as_ref().map(|_| config.db.clone()),
+            _lock: lock,
+        })
     }
 
     pub fn compute_addr(&self) -> SocketAddr {
@@ -326,11 +350,12 @@ impl App {
 
     /// Serves until `stop` ends (`shutdown_signal()`, installed before the listening lines are
     /// printed, so a signal sent right after them is not missed), then stops gracefully.
-    pub async fn run_until(self, stop: Stop) -> anyhow::Result<()> {
-        let handles: Vec<_> = self.servers.iter().map(|s| s.handle()).collect();
+    pub async fn run_until(mut self, stop: Stop) -> anyhow::Result<()> {
+        let servers = std::mem::take(&mut self.servers);
+        let handles: Vec<_> = servers.iter().map(|s| s.handle()).collect();
         // The servers must be kept and polled until they finish: dropping an actix `Server`
         // forces its workers down, cutting off the requests a graceful stop should finish.
-        let mut all = Box::pin(futures_util::future::try_join_all(self.servers));
+        let mut all = Box::pin(futures_util::future::try_join_all(servers));
         tokio::select! {
             res = &mut all => { res?; return Ok(()); }
             _ = stop => {}
@@ -338,12 +363,94 @@ impl App {
         let stop = futures_util::future::join_all(handles.iter().map(|h| h.stop(true)));
         let (_, res) = futures_util::future::join(stop, all).await;
         res?;
+        // Every request is done: fold the WAL into the database file, so that the file alone
+        // holds the whole store (a copy of it, a backup of the `.db` only). Still under the
+        // serve lock, so no second server starts in between.
+        if let Some(db) = &self.db {
+            // The background checkpoint may hold SQLite's checkpoint lock for a moment: retry.
+            // Failing leaves the writes in the WAL, not lost: a warning, not a failed stop.
+            let mut outcome = crate::store::sqlite::checkpoint_file(db);
+            for _ in 0..100 {
+                if outcome.is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+                outcome = crate::store::sqlite::checkpoint_file(db);
+            }
+            if let Err(e) = outcome {
+                eprintln!("novakeys: warning: {db} not checkpointed at shutdown (its -wal file holds the last writes): {e}");
+            }
+        }
         Ok(())
     }
 
     /// The servers, for tests that run the app in-process (spawn them on the runtime).
     pub fn into_servers(self) -> Vec<actix_web::dev::Server> {
         self.servers
+    }
+}
+
+/// Returning memory after a burst of connections. Each connection's buffers come from its
+/// worker thread's allocator heap; mimalloc gives freed pages back to the system only when
+/// that thread allocates or frees again, and a worker that goes idle after a burst never does:
+/// a 10,000-connection burst left the process at ~134 MB for good. So each worker looks once
+/// a second whether it took connections since the last look, and once it has been quiet for
+/// a second after some, it collects its heap (and glibc, which SQLite allocates from, trims
+/// its arenas). An idle server does nothing; a busy one collects at most once per lull.
+mod after_bursts {
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    thread_local! {
+        static CONNECTIONS: Cell<u64> = const { Cell::new(0) };
+        static WATCHING: Cell<bool> = const { Cell::new(false) };
+    }
+
+    // Links mimalloc's C library in wherever this code is (the test binaries use the system
+    // allocator and would not otherwise link it).
+    extern crate libmimalloc_sys as _;
+
+    extern "C" {
+        // mimalloc's (not in libmimalloc-sys's default bindings): frees what this thread's heap
+        // holds unused and purges it back to the system.
+        fn mi_collect(force: bool);
+    }
+
+    /// Counts a connection of the current worker (actix's `on_connect`, on the worker thread).
+    pub fn connected() {
+        CONNECTIONS.with(|c| c.set(c.get() + 1));
+    }
+
+    /// Starts the current worker's watch, once per thread (called from the app factory,
+    /// which runs on the worker thread inside its runtime).
+    pub fn watch() {
+        if WATCHING.with(|w| w.replace(true)) {
+            return;
+        }
+        actix_web::rt::spawn(async {
+            let mut seen = 0;
+            let mut pending = false;
+            loop {
+                actix_web::rt::time::sleep(Duration::from_secs(1)).await;
+                let now = CONNECTIONS.with(Cell::get);
+                if now != seen {
+                    seen = now;
+                    pending = true;
+                } else if pending {
+                    pending = false;
+                    release();
+                }
+            }
+        });
+    }
+
+    fn release() {
+        // SAFETY: both only walk the allocators' own free lists; no pointer of ours is given.
+        unsafe {
+            mi_collect(true);
+            #[cfg(all(target_os = "linux", target_env = "gnu"))]
+            libc::malloc_trim(0);
+        }
     }
 }
 
@@ -356,6 +463,26 @@ pub fn serve(
     grace: u64,
     client_timeout: Duration,
 ) -> anyhow::Result<actix_web::dev::Server> {
+    let limits = Limits {
+        grace,
+        client_timeout,
+        max_connections: crate::config::DEFAULT_MAX_CONNECTIONS,
+    };
+    serve_with(listener, mounted, control, limits)
+}
+
+/// `serve` with every limit given.
+pub fn serve_with(
+    listener: TcpListener,
+    mounted: Mounted,
+    control: web::Data<Control>,
+    limits: Limits,
+) -> anyhow::Result<actix_web::dev::Server> {
+    let Limits {
+        grace,
+        client_timeout,
+        max_connections,
+    } = limits;
     let body_limit = mounted
         .0
         .iter()
@@ -363,8 +490,12 @@ pub fn serve(
         .max()
         .unwrap_or(crate::http::body::OSLO_MAX_BODY);
     let server = HttpServer::new(move || {
+        after_bursts::watch();
         let mut app = ActixApp::new()
             .wrap(actix_web::middleware::from_fn(observe))
+            // Outermost: the body's deadline covers the controls and the observe hook too.
+            .wrap(actix_web::middleware::from_fn(body_deadline))
+            .app_data(BodyTimeout(client_timeout))
             .app_data(control.clone())
             .app_data(mounted.clone())
             .app_data(web::PayloadConfig::new(body_limit + 1))
@@ -380,11 +511,15 @@ pub fn serve(
         }
         app
     })
-    .workers(2)
+    .workers(WORKERS)
     // Blocking work here is SQLite list reads (4 reader connections) and RSA generation on
     // 2 cores: more threads only add stacks and malloc arenas (actix's default is 256 per
     // worker).
     .worker_max_blocking_threads(4)
+    // actix counts per worker, and its accept loop stops taking connections (they wait in
+    // the kernel's queue) once every worker is full: the listener's cap, split between them.
+    .max_connections(max_connections.max(1).div_ceil(WORKERS))
+    .on_connect(|_, _| after_bursts::connected())
     .shutdown_timeout(grace)
     .client_request_timeout(client_timeout)
     .disable_signals()

@@ -128,9 +128,15 @@ pub struct ServeArgs {
     /// background at low priority, in memory only); 0 disables the pool. [default: 16]
     #[arg(long, env = "NOVAKEYS_KEYGEN_POOL")]
     pub keygen_pool: Option<usize>,
-    /// Seconds a client has to send a request's headers before it is cut off (408). [default: 30]
+    /// Seconds a client has to send a request's headers, and again its body, before it is cut
+    /// off (408, connection closed). [default: 30]
     #[arg(long, env = "NOVAKEYS_CLIENT_TIMEOUT")]
     pub client_timeout: Option<u64>,
+    /// Concurrent connections per listener (each API, cloud front and the console has its
+    /// own); more wait in the kernel's accept queue until one closes. Split between the
+    /// listener's two workers, so an odd number is rounded up. [default: 512]
+    #[arg(long, env = "NOVAKEYS_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Token for the `/_novakeys/` test controls (header `X-Novakeys-Control-Token`); without
     /// one they answer loopback clients only.
     #[arg(long, env = "NOVAKEYS_CONTROL_TOKEN")]
@@ -175,11 +181,15 @@ struct FileSettings {
     shutdown_grace: Option<u64>,
     keygen_pool: Option<usize>,
     client_timeout: Option<u64>,
+    max_connections: Option<usize>,
     control_token: Option<String>,
     journal_size: Option<usize>,
     seed: Option<u64>,
     clock: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// Concurrent connections per listener unless configured.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 /// Effective settings.
 #[derive(Debug, Clone)]
@@ -211,8 +221,10 @@ pub struct Config {
     pub shutdown_grace: u64,
     /// Size of the pre-generated ssh key pool (0 = off).
     pub keygen_pool: usize,
-    /// Seconds a client has to send a request head (slow-loris guard).
+    /// Seconds a client has to send a request head, and then its body (slow-loris guard).
     pub client_timeout: u64,
+    /// Concurrent connections per listener.
+    pub max_connections: usize,
     pub control_token: Option<String>,
     pub journal_size: usize,
     pub seed: Option<u64>,
@@ -246,6 +258,7 @@ impl Default for Config {
             shutdown_grace: 10,
             keygen_pool: 16,
             client_timeout: 30,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             control_token: None,
             journal_size: 1000,
             seed: None,
@@ -355,6 +368,11 @@ impl Config {
                 .or(file.client_timeout)
                 .unwrap_or(d.client_timeout)
                 .max(1),
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(d.max_connections)
+                .max(1),
             control_token: args.control_token.clone().or(file.control_token),
             journal_size: args
                 .journal_size
@@ -410,6 +428,24 @@ mod tests {
         assert_eq!((c.alibaba_bind, c.tencent_bind), (Bind::Off, Bind::Off));
         assert_eq!(c.twcc_bind.addr().map(|a| a.port()), Some(0));
         assert!("nowhere".parse::<Bind>().is_err());
+    }
+
+    #[test]
+    fn max_connections_from_file_or_flag_with_a_default() {
+        assert_eq!(
+            Config::load(&ServeArgs::default()).unwrap().max_connections,
+            DEFAULT_MAX_CONNECTIONS
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nk.toml");
+        std::fs::write(&path, "max_connections = 64\n").unwrap();
+        let mut args = ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        assert_eq!(Config::load(&args).unwrap().max_connections, 64);
+        args.max_connections = Some(8);
+        assert_eq!(Config::load(&args).unwrap().max_connections, 8);
     }
 
     #[test]

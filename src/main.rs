@@ -151,9 +151,55 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// Every listener may hold `--max-connections` connections: the soft limit on open files
+/// (often 1024) goes up to the hard one, as Go and nginx do, and a limit still too low for all
+/// of them is said at start, not found out at the 1025th connection.
+fn raise_open_files_limit(config: &Config) {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit/setrlimit only read and write the struct given.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                return;
+            }
+            if lim.rlim_cur < lim.rlim_max {
+                let raised = libc::rlimit {
+                    rlim_cur: lim.rlim_max,
+                    rlim_max: lim.rlim_max,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                    lim = raised;
+                }
+            }
+        }
+        let listeners = 2 + [
+            config.alibaba_bind,
+            config.tencent_bind,
+            config.twcc_bind,
+            config.console_bind,
+        ]
+        .iter()
+        .filter(|b| b.addr().is_some())
+        .count();
+        // Each connection is one descriptor; SQLite, the listeners and the runtime need ~64.
+        let wanted = (listeners * config.max_connections + 64) as u64;
+        if lim.rlim_cur != libc::RLIM_INFINITY && lim.rlim_cur < wanted {
+            eprintln!(
+                "novakeys: warning: open files limit {} is below what {listeners} listeners of --max-connections {} may need ({wanted}); raise `ulimit -n` or lower --max-connections",
+                lim.rlim_cur, config.max_connections
+            );
+        }
+    }
+}
+
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     limit_malloc_arenas();
     let config = Config::load(&args)?;
+    raise_open_files_limit(&config);
     let auth = config.auth;
     actix_web::rt::System::new().block_on(async move {
         let app = App::build(config).await?;

@@ -8,6 +8,7 @@
 pub mod activity;
 pub mod base;
 pub mod body;
+pub mod deadline;
 pub mod front;
 pub mod observe;
 

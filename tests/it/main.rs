@@ -19,5 +19,6 @@ mod props;
 mod reliability;
 mod security_controls;
 mod security_identity;
+mod security_listeners;
 mod tencent;
 mod twcc;
