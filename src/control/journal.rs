@@ -306,13 +306,38 @@ impl Serialize for Body {
     }
 }
 
-/// Whether `body_value` could change anything in `bytes`: anything that looks like a secret's
-/// name ([`SECRET_LOOKING`]), or bytes that are not UTF-8 text (never kept: they cannot be checked).
+/// Whether `body_value` could change anything in `bytes`: bytes that are not UTF-8 text (never
+/// kept: they cannot be checked), an HTML page (kept as a summary), PEM private key text, or
+/// anything that looks like a secret's name ([`SECRET_LOOKING`]) — in a JSON document only
+/// where a member's name stands. A list of 100 key pairs holds 40 KB of base64, where a
+/// case-blind `pass` or `blob` turns up in about every other list: searching the whole text
+/// would parse and re-render most lists on the request path. (What the journal shows never
+/// depends on this: a body kept as sent is redacted again when read.)
 fn might_hold_secret(bytes: &[u8]) -> bool {
-    SECRET_LOOKING.is_match(bytes)
-        || bytes.iter().copied().any(is_control)
-        || std::str::from_utf8(bytes).is_err()
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return true;
+    };
+    if bytes.iter().copied().any(is_control) {
+        return true;
+    }
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{' | b'[') => {
+            SECRET_NAME_IN_JSON.is_match(bytes)
+                || memchr::memmem::find(bytes, b"PRIVATE KEY").is_some()
+        }
+        Some(b'<') if is_html(text) => true,
+        _ => SECRET_LOOKING.is_match(bytes),
+    }
 }
+
+/// [`SECRET_LOOKING`] inside a JSON member name: the rest of the string, its closing quote,
+/// then a colon (a value is followed by a comma or a bracket instead).
+static SECRET_NAME_IN_JSON: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    regex::bytes::Regex::new(
+        r#"(?i-u)(?:pass|secret|private|api.?key|cookie|authori[sz]ation|token|signature|session|blob|\\u)(?:[^"\\]|\\.)*"\s*:"#,
+    )
+    .expect("valid pattern")
+});
 
 /// A control byte text does not have (UTF-16 of ASCII is valid UTF-8, NULs between letters).
 fn is_control(b: u8) -> bool {
@@ -475,6 +500,29 @@ fn redact_within(v: &mut Value, under_secret: bool, secrets: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_words_inside_json_values_do_not_make_a_body_suspect() {
+        // Base64 happens to spell words: only a member name counts.
+        let list = br#"{"keypairs": [{"keypair": {"public_key": "ssh-rsa AAAAPaSsBlObtoKEn== x", "name": "k"}}]}"#;
+        assert!(!might_hold_secret(list));
+        for suspect in [
+            &br#"{"auth": {"Password": "x"}}"#[..],
+            br#"{"auth": {"password" : "hun"#,
+            br#"{"pass": "x"}"#,
+            br#"{"key": "-----BEGIN RSA PRIVATE KEY-----"}"#,
+            br#"[{"SecretKey":"s"}]"#,
+            b"username=a&password=b",
+            b"<!DOCTYPE html><form><input name=csrf_token></form>",
+            b"{\"a\": \"\xff\"}",
+        ] {
+            assert!(
+                might_hold_secret(suspect),
+                "{}",
+                String::from_utf8_lossy(suspect)
+            );
+        }
+    }
     use serde_json::json;
 
     #[test]
