@@ -8,7 +8,6 @@
 use crate::common::{raw_request, spawn_app, test_config, RawResponse};
 use novakeys::config::AuthMode;
 use serde_json::Value;
-use std::path::PathBuf;
 
 struct Capture {
     id: String,
@@ -23,29 +22,10 @@ struct Capture {
 }
 
 fn load() -> Vec<Capture> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures/nova");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|p| {
-            let d: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-            let pairs = |v: &Value| -> Vec<(String, String)> {
-                v.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|h| {
-                        (
-                            h[0].as_str().unwrap().to_string(),
-                            h[1].as_str().unwrap().to_string(),
-                        )
-                    })
-                    .collect()
-            };
+    crate::common::capture_documents("nova")
+        .into_iter()
+        .map(|d| {
+            let pairs = crate::common::header_pairs;
             Capture {
                 id: d["id"].as_str().unwrap().to_string(),
                 method: d["request"]["method"].as_str().unwrap().to_string(),

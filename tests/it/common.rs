@@ -202,3 +202,34 @@ pub async fn login(identity: SocketAddr, user: &str, project: &str) -> String {
     assert_eq!(r.status, 201, "{}", r.text());
     r.header("x-subject-token").unwrap().to_string()
 }
+
+/// The capture documents in `tests/data/captures/<kind>` (one JSON file each), in file order.
+pub fn capture_documents(kind: &str) -> Vec<serde_json::Value> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/captures")
+        .join(kind);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect()
+}
+
+/// A capture's `[[name, value], ...]` header list.
+pub fn header_pairs(v: &serde_json::Value) -> Vec<(String, String)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h[0].as_str().unwrap().to_string(),
+                h[1].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}

@@ -47,29 +47,10 @@ struct Capture {
 }
 
 fn load() -> Vec<Capture> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures/keystone");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|p| {
-            let d: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-            let pairs = |v: &Value| -> Vec<(String, String)> {
-                v.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|h| {
-                        (
-                            h[0].as_str().unwrap().to_string(),
-                            h[1].as_str().unwrap().to_string(),
-                        )
-                    })
-                    .collect()
-            };
+    crate::common::capture_documents("keystone")
+        .into_iter()
+        .map(|d| {
+            let pairs = crate::common::header_pairs;
             Capture {
                 id: d["id"].as_str().unwrap().to_string(),
                 group: d["group"].as_str().unwrap().to_string(),
