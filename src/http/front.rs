@@ -18,6 +18,13 @@ pub struct Described {
     pub version: Option<String>,
 }
 
+/// In a response's extensions: the body is a view that holds no secret by construction (a key
+/// pair's public fields, a list of them), so the journal keeps it as sent without scanning it
+/// for secrets on the request path. Only views that cannot carry a private key, a password or
+/// an API secret are marked; what the journal shows is redacted again when read either way.
+#[derive(Debug, Clone, Copy)]
+pub struct NoSecrets;
+
 /// A fault rule that fired, to be answered in the front's own error format.
 #[derive(Debug, Clone)]
 pub struct Injected {

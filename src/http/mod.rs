@@ -14,4 +14,4 @@ pub mod observe;
 
 pub use activity::{ActivityFilter, ActivitySource};
 pub use base::Endpoint;
-pub use front::{Described, Front, Injected, Mounted};
+pub use front::{Described, Front, Injected, Mounted, NoSecrets};

@@ -7,7 +7,7 @@
 //! cookies and signatures travel there); the query string and both bodies go through its
 //! redaction (`control::journal`).
 
-use super::front::{Injected, Mounted};
+use super::front::{Injected, Mounted, NoSecrets};
 use crate::control::{faults, is_control_path, journal, metrics, Control, FAULT_HEADER};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -133,10 +133,16 @@ pub async fn observe(
     };
     let (http_req, http_res) = res.into_parts();
     let (head, resp_body) = http_res.into_parts();
-    let bytes = actix_web::body::to_bytes(resp_body)
-        .await
-        .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+    // A body that is already one buffer (most answers) is taken as it is: collecting it
+    // would copy it, and a list of key pairs is 50 KB.
+    let bytes = match resp_body.try_into_bytes() {
+        Ok(bytes) => bytes,
+        Err(body) => actix_web::body::to_bytes(body)
+            .await
+            .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?,
+    };
     let status = head.status().as_u16();
+    let public = head.extensions().contains::<NoSecrets>();
     let version = front.answered_version(&http_req, &path, head.headers());
     let seconds = started.elapsed().as_secs_f64();
     let fault_id = fired.map(|f| f.id);
@@ -168,7 +174,11 @@ pub async fn observe(
         status,
         duration_ms: seconds * 1000.0,
         request_body,
-        response_body: journal::Body::response(bytes.clone(), status, &secrets),
+        response_body: if public {
+            journal::Body::as_sent(bytes.clone())
+        } else {
+            journal::Body::response(bytes.clone(), status, &secrets)
+        },
         fault: fault_id,
     });
     let http_res = head.set_body(bytes).map_into_boxed_body();

@@ -3,6 +3,7 @@
 //! Each: read and check the parameters (Alibaba's rules) → one domain call → the view.
 
 use super::errors::AliError;
+use super::views::Answer;
 use super::{ids, rules, views, AlibabaFront, Call};
 use crate::domain::{KeypairSpec, Material};
 use crate::keys::{Fingerprint, KeyKind, PrivateKeyEncoding, SshKeyOptions};
@@ -147,7 +148,7 @@ pub async fn describe(
     front: &AlibabaFront,
     call: &Call,
     request_id: &str,
-) -> Result<Value, AliError> {
+) -> Result<Answer, AliError> {
     let p = &call.params;
     let group = resource_group(call)?;
     let page_number = p.integer("PageNumber", 1, i32::MAX as u64)?.unwrap_or(1);
@@ -176,15 +177,11 @@ pub async fn describe(
         .map_err(AliError::from_domain)?;
     let items = page
         .iter()
-        .map(|f| views::keypair_item(f, include_public_key))
+        .map(|f| views::KeyPairItem::new(f, include_public_key))
         .collect();
-    Ok(views::describe(
-        request_id,
-        total,
-        page_number,
-        page_size,
-        items,
-    ))
+    views::describe(request_id, total, page_number, page_size, items)
+        .map(Answer::Text)
+        .map_err(|_| AliError::internal())
 }
 
 pub async fn delete(

@@ -5,9 +5,11 @@
 
 use super::errors::AliError;
 use super::request::{Params, MAX_REQUEST_BYTES};
+use super::views::Answer;
 use super::{attach, auth, keypairs, views, Action, AlibabaFront, API_VERSION, REGION_ALIAS};
 use crate::domain::{Principal, Target};
 use crate::http::body::read_limited;
+use crate::http::NoSecrets;
 use crate::store::instances::Instance;
 use crate::store::keypairs::Owner;
 use actix_web::http::Method;
@@ -113,7 +115,7 @@ impl AlibabaFront {
     }
 
     /// After the signature: the nonce, the region, RAM, then the action.
-    async fn handle(&self, call: Call, request_id: &str) -> Result<serde_json::Value, AliError> {
+    async fn handle(&self, call: Call, request_id: &str) -> Result<Answer, AliError> {
         let now = self.services.determinism.now().timestamp();
         if !self
             .nonces
@@ -127,14 +129,15 @@ impl AlibabaFront {
         if call.action.writes() && !call.principal().can_write() {
             return Err(AliError::forbidden());
         }
-        match call.action {
+        let tree = match call.action {
+            Action::DescribeKeyPairs => return keypairs::describe(self, &call, request_id).await,
             Action::CreateKeyPair => keypairs::create(self, &call, request_id).await,
             Action::ImportKeyPair => keypairs::import(self, &call, request_id).await,
-            Action::DescribeKeyPairs => keypairs::describe(self, &call, request_id).await,
             Action::DeleteKeyPairs => keypairs::delete(self, &call, request_id).await,
             Action::AttachKeyPair => attach::attach(self, &call, request_id).await,
             Action::DetachKeyPair => attach::detach(self, &call, request_id).await,
-        }
+        };
+        tree.map(Answer::from)
     }
 
     /// The caller's own key pairs (the domain's scope rule).
@@ -171,12 +174,22 @@ pub(super) async fn dispatch(
             Err(_) => Err(AliError::too_large()),
         },
     };
-    let answer = match call {
-        Ok(call) => front.handle(call, &request_id).await,
-        Err(e) => Err(e),
+    let (answer, public) = match call {
+        Ok(call) => {
+            // Key pairs' public fields only: the answer needs no scan for secrets.
+            let public = call.action == Action::DescribeKeyPairs;
+            (front.handle(call, &request_id).await, public)
+        }
+        Err(e) => (Err(e), false),
     };
     match answer {
-        Ok(body) => views::ok(&body),
+        Ok(body) => {
+            let mut ok = views::ok(body);
+            if public {
+                ok.extensions_mut().insert(NoSecrets);
+            }
+            ok
+        }
         Err(e) => e.response(&request_id),
     }
 }

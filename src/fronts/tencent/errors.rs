@@ -144,20 +144,52 @@ impl TcError {
             "Error": {"Code": self.code, "Message": self.message},
             "RequestId": request_id,
         }});
-        answer(&body)
+        answer(body.to_string())
     }
 }
 
-/// A successful answer: `fields` plus the request id, inside `Response`.
-pub fn success(mut fields: Map<String, Value>, request_id: &str) -> HttpResponse {
-    fields.insert("RequestId".into(), Value::String(request_id.into()));
-    answer(&json!({ "Response": fields }))
+/// What an action answers: the members of `Response` before its `RequestId`.
+pub enum Fields {
+    Members(Map<String, Value>),
+    /// A JSON object already rendered from typed views (a listing).
+    Object(String),
 }
 
-fn answer(body: &Value) -> HttpResponse {
+/// A successful answer: `fields` plus the request id, inside `Response`.
+pub fn success(fields: Fields, request_id: &str) -> HttpResponse {
+    match fields {
+        Fields::Members(mut fields) => {
+            fields.insert("RequestId".into(), Value::String(request_id.into()));
+            answer(json!({ "Response": fields }).to_string())
+        }
+        Fields::Object(object) => {
+            let members = object.trim_end().strip_suffix('}').unwrap_or("{");
+            let comma = if members.trim_end().ends_with('{') {
+                ""
+            } else {
+                ","
+            };
+            let id = Value::String(request_id.into()).to_string();
+            let mut body = String::with_capacity(members.len() + id.len() + 32);
+            for part in [
+                r#"{"Response":"#,
+                members,
+                comma,
+                r#""RequestId":"#,
+                &id,
+                "}}",
+            ] {
+                body.push_str(part);
+            }
+            answer(body)
+        }
+    }
+}
+
+fn answer(body: String) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Content-Type", "application/json"))
-        .body(body.to_string())
+        .body(body)
 }
 
 /// An injected fault (`POST /_novakeys/faults`) as Tencent's own error, inside the HTTP 200
@@ -226,5 +258,34 @@ pub fn injected(
         ),
         (_, s) if s >= 500 => TcError::internal(),
         _ => TcError::new("InvalidParameter", "The request parameters are invalid."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(r: HttpResponse) -> String {
+        let b = actix_web::body::to_bytes(r.into_body()).await.unwrap();
+        String::from_utf8(b.to_vec()).unwrap()
+    }
+
+    /// A pre-rendered object gets the request id spliced in exactly where the map form puts
+    /// it, so a listing reads the same either way.
+    #[actix_web::test]
+    async fn a_rendered_object_answers_as_its_members_would() {
+        for object in [
+            json!({"TotalCount": 2, "KeyPairSet": [{"KeyId": "skey-1", "Tags": []}]}),
+            json!({}),
+        ] {
+            let Value::Object(members) = object.clone() else {
+                unreachable!()
+            };
+            let as_map = body(success(Fields::Members(members), "req-\"1\"")).await;
+            let as_text = body(success(Fields::Object(object.to_string()), "req-\"1\"")).await;
+            assert_eq!(as_text, as_map);
+            let v: Value = serde_json::from_str(&as_text).unwrap();
+            assert_eq!(v["Response"]["RequestId"], "req-\"1\"");
+        }
     }
 }

@@ -11,7 +11,7 @@
 //! instance with the last one; unbinding takes the instance's key off if it is one of them
 //! (an instance bound to none of them is left as it is).
 
-use super::errors::{About, TcError};
+use super::errors::{About, Fields, TcError};
 use super::keypairs::{key_ids, owned, target, Answer, MAX_IDS};
 use super::params::Params;
 use super::{ids, Ctx, TencentFront};
@@ -129,5 +129,5 @@ pub async fn bind(front: &TencentFront, ctx: &Ctx, p: &Params, how: Binding) -> 
                 .map_err(internal)?;
         }
     }
-    Ok(Map::new())
+    Ok(Fields::Members(Map::new()))
 }

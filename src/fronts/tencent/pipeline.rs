@@ -12,7 +12,9 @@ use super::params::{self, Params, Schema};
 use super::request::{header, Call};
 use super::{Ctx, TencentFront};
 use crate::http::body::read_limited;
+use crate::http::NoSecrets;
 use actix_web::http::Method;
+use actix_web::HttpMessage;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// The API version this front serves.
@@ -84,7 +86,13 @@ pub async fn dispatch(
 ) -> HttpResponse {
     let request_id = front.request_id();
     match handle(&front, &req, payload, &request_id).await {
-        Ok(fields) => errors::success(fields, &request_id),
+        Ok(fields) => {
+            let mut answer = errors::success(fields, &request_id);
+            if req.extensions().contains::<NoSecrets>() {
+                answer.extensions_mut().insert(NoSecrets);
+            }
+            answer
+        }
         Err(e) => e.response(&request_id),
     }
 }
@@ -175,7 +183,11 @@ async fn handle(
     match action {
         Action::Create => keypairs::create(front, &ctx, &p).await,
         Action::Import => keypairs::import(front, &ctx, &p).await,
-        Action::Describe => keypairs::describe(front, &ctx, &p).await,
+        Action::Describe => {
+            // Key pairs' public fields only: the answer needs no scan for secrets.
+            req.extensions_mut().insert(NoSecrets);
+            keypairs::describe(front, &ctx, &p).await
+        }
         Action::Modify => keypairs::modify(front, &ctx, &p).await,
         Action::Delete => keypairs::delete(front, &ctx, &p).await,
         Action::Associate => instances::bind(front, &ctx, &p, Binding::Associate).await,

@@ -6,29 +6,71 @@
 
 use super::ids;
 use crate::domain::Found;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+
+/// One key pair as CVM returns it (typed: a listing of 100 is rendered without building a
+/// JSON tree first).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyPair<'a> {
+    key_id: String,
+    key_name: &'a str,
+    project_id: i64,
+    description: &'a str,
+    public_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    private_key: Option<&'a str>,
+    associated_instance_ids: &'a [String],
+    created_time: String,
+    tags: Vec<TagView<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagView<'a> {
+    key: &'a str,
+    value: &'a str,
+}
+
+impl<'a> KeyPair<'a> {
+    /// `found`, with the Tencent instances bound to it and (on create) its private key.
+    pub fn new(found: &'a Found, bound: &'a [String], private_key: Option<&'a str>) -> Self {
+        let kp = &found.keypair;
+        KeyPair {
+            key_id: ids::key_id(kp.id),
+            key_name: &kp.name,
+            project_id: kp.extra.cloud_project,
+            description: &kp.extra.description,
+            public_key: &kp.public_key,
+            private_key,
+            associated_instance_ids: bound,
+            // `YYYY-MM-DDThh:mm:ssZ` (not `format`: parsing its pattern per key cost more here).
+            created_time: kp
+                .created_at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            tags: found
+                .tags
+                .iter()
+                .map(|t| TagView {
+                    key: &t.key,
+                    value: &t.value,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `DescribeKeyPairs`' members.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Listing<'a> {
+    pub total_count: u64,
+    pub key_pair_set: Vec<KeyPair<'a>>,
+}
 
 /// One key pair, with the Tencent instances bound to it and (on create) its private key.
 pub fn keypair(found: &Found, bound: &[String], private_key: Option<&str>) -> Value {
-    let kp = &found.keypair;
-    let mut v = json!({
-        "KeyId": ids::key_id(kp.id),
-        "KeyName": kp.name,
-        "ProjectId": kp.extra.cloud_project,
-        "Description": kp.extra.description,
-        "PublicKey": kp.public_key,
-    });
-    if let Some(private) = private_key {
-        v["PrivateKey"] = Value::String(private.to_string());
-    }
-    v["AssociatedInstanceIds"] = json!(bound);
-    v["CreatedTime"] = Value::String(kp.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-    v["Tags"] = Value::Array(
-        found
-            .tags
-            .iter()
-            .map(|t| json!({"Key": t.key, "Value": t.value}))
-            .collect(),
-    );
-    v
+    serde_json::to_value(KeyPair::new(found, bound, private_key)).unwrap_or_default()
 }

@@ -163,7 +163,8 @@ pub async fn index(front: web::Data<NovaFront>, req: ComputeRequest) -> Result<R
     let reply = Reply::serialize(
         StatusCode::OK,
         &view::index(f, &req, &listing.items, page_size),
-    );
+    )
+    .public();
     if let Some(body) = reply.body() {
         front.rendered.put(key, token, body.clone());
     }
@@ -201,7 +202,7 @@ pub async fn show(
         .get(&target, &name)
         .await
         .map_err(|e| Fault::keypair(e, call, &name, target.user_id()))?;
-    let reply = Reply::json(StatusCode::OK, &view::show(f, &found));
+    let reply = Reply::json(StatusCode::OK, &view::show(f, &found)).public();
     if let Some(body) = reply.body() {
         front.rendered.put(key, token, body.clone());
     }
