@@ -11,10 +11,10 @@
 // "?user_id=" query from gophercloud.BuildQueryString, same client calls and ok codes), on the
 // stock ServiceClient.
 //
-// Environment (compat/gophercloud/run.sh sets it): OS_AUTH_URL, OS_REGION_NAME, OS_USERNAME,
-// OS_PASSWORD, OS_PROJECT_NAME, OS_DOMAIN_NAME (the ordinary user), NOVAKEYS_ADMIN_USERNAME,
-// NOVAKEYS_ADMIN_PASSWORD, NOVAKEYS_ADMIN_PROJECT_NAME (an admin), NOVAKEYS_IDENTITY_URL
-// (identity root, for version discovery).
+// The server is the package's own, started in TestMain by go/novakeystest (the novakeys binary
+// is $NOVAKEYS_BIN, else novakeys on PATH): its AuthURL, IdentityURL (the identity root, for
+// version discovery), Region, and the default fixtures' users demo (the ordinary user) and
+// admin.
 package compat
 
 import (
@@ -39,6 +39,7 @@ import (
 	"github.com/gophercloud/gophercloud/openstack/identity/v3/users"
 	"github.com/gophercloud/gophercloud/pagination"
 	"golang.org/x/crypto/ssh"
+	"novakeys/novakeystest"
 )
 
 // The Terraform provider's microversion for user_id (computeKeyPairV2UserIDMicroversion).
@@ -61,31 +62,36 @@ var (
 
 type creds struct{ username, password, project, domain string }
 
-func env(t *testing.T, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		t.Fatalf("%s is not set (compat/gophercloud/run.sh sets it)", name)
+// srv is the package's novakeys, started by TestMain through go/novakeystest (its URLs, region
+// and the default fixtures' users).
+var srv *novakeystest.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	if srv, err = novakeystest.Launch(novakeystest.Options{}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	return v
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
+	code := m.Run()
+	if err := srv.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
+		}
 	}
-	return def
+	os.Exit(code)
 }
 
-func userCreds(t *testing.T) creds {
-	return creds{env(t, "OS_USERNAME"), env(t, "OS_PASSWORD"), env(t, "OS_PROJECT_NAME"),
-		envOr("OS_DOMAIN_NAME", "Default")}
+func credsOf(user string) creds {
+	o := srv.AuthOptions(user)
+	return creds{o.Username, o.Password, o.TenantName, o.DomainName}
 }
 
-func adminCreds(t *testing.T) creds {
-	return creds{envOr("NOVAKEYS_ADMIN_USERNAME", "admin"), envOr("NOVAKEYS_ADMIN_PASSWORD", "admin"),
-		envOr("NOVAKEYS_ADMIN_PROJECT_NAME", "admin"), envOr("OS_DOMAIN_NAME", "Default")}
-}
+// The ordinary user, as the Terraform acceptance tests run (OS_USERNAME=demo).
+func userCreds(t *testing.T) creds { return credsOf("demo") }
+
+// An admin, for the user_id tests.
+func adminCreds(t *testing.T) creds { return credsOf("admin") }
 
 // providerAuthOptions builds what the provider's config (gophercloud/utils clientconfig) builds
 // from OS_USERNAME/OS_PASSWORD/OS_PROJECT_NAME/OS_DOMAIN_NAME: the domain is the user's and
@@ -157,13 +163,13 @@ func authenticate(t *testing.T, opts gophercloud.AuthOptions) *session {
 }
 
 func login(t *testing.T, c creds) *session {
-	return authenticate(t, providerAuthOptions(env(t, "OS_AUTH_URL"), c))
+	return authenticate(t, providerAuthOptions(srv.AuthURL, c))
 }
 
 func (s *session) compute(t *testing.T) *gophercloud.ServiceClient {
 	t.Helper()
 	client, err := openstack.NewComputeV2(s.provider, gophercloud.EndpointOpts{
-		Region: env(t, "OS_REGION_NAME"), Availability: gophercloud.AvailabilityPublic,
+		Region: srv.Region, Availability: gophercloud.AvailabilityPublic,
 	})
 	if err != nil {
 		t.Fatalf("compute endpoint from the catalog: %v", err)
@@ -174,7 +180,7 @@ func (s *session) compute(t *testing.T) *gophercloud.ServiceClient {
 func (s *session) identity(t *testing.T) *gophercloud.ServiceClient {
 	t.Helper()
 	client, err := openstack.NewIdentityV3(s.provider, gophercloud.EndpointOpts{
-		Region: env(t, "OS_REGION_NAME"), Availability: gophercloud.AvailabilityPublic,
+		Region: srv.Region, Availability: gophercloud.AvailabilityPublic,
 	})
 	if err != nil {
 		t.Fatalf("identity endpoint from the catalog: %v", err)
@@ -686,8 +692,15 @@ func TestAccComputeV2Keypair_otherUserForbidden(t *testing.T) {
 
 // ---- authentication variants ---------------------------------------------------------------
 
-// openstack.AuthOptionsFromEnv, as gophercloud's acceptance clients and many tools use it.
+// openstack.AuthOptionsFromEnv, as gophercloud's acceptance clients and many tools use it, with
+// the environment the Terraform acceptance tests export (the ordinary user).
 func TestAuthOptionsFromEnv(t *testing.T) {
+	o := srv.AuthOptions("demo")
+	for k, v := range map[string]string{"OS_AUTH_URL": o.IdentityEndpoint, "OS_USERNAME": o.Username,
+		"OS_PASSWORD": o.Password, "OS_PROJECT_NAME": o.ProjectName, "OS_DOMAIN_NAME": o.DomainName,
+		"OS_REGION_NAME": o.Region} {
+		t.Setenv(k, v)
+	}
 	opts, err := openstack.AuthOptionsFromEnv()
 	if err != nil {
 		t.Fatalf("AuthOptionsFromEnv: %v", err)
@@ -702,7 +715,7 @@ func TestAuthOptionsFromEnv(t *testing.T) {
 
 // An unversioned auth URL makes gophercloud discover the identity version (GET /).
 func TestAuthVersionDiscovery(t *testing.T) {
-	root := strings.TrimRight(env(t, "NOVAKEYS_IDENTITY_URL"), "/")
+	root := strings.TrimRight(srv.IdentityURL, "/")
 	s := authenticate(t, providerAuthOptions(root, userCreds(t)))
 	if _, err := keypairs.List(s.compute(t)).AllPages(); err != nil {
 		t.Fatalf("List: %v", err)
@@ -729,7 +742,7 @@ func TestAuthByDomainAndProjectID(t *testing.T) {
 		t.Fatalf("project has no domain id: %+v", project)
 	}
 	s := authenticate(t, gophercloud.AuthOptions{
-		IdentityEndpoint: env(t, "OS_AUTH_URL"),
+		IdentityEndpoint: srv.AuthURL,
 		Username:         c.username,
 		Password:         c.password,
 		DomainID:         project.Domain.ID,
@@ -745,7 +758,7 @@ func TestAuthByDomainAndProjectID(t *testing.T) {
 // A wrong password is a gophercloud.ErrDefault401 from Keystone, not a retry loop.
 func TestAuthWrongPassword(t *testing.T) {
 	c := userCreds(t)
-	opts := providerAuthOptions(env(t, "OS_AUTH_URL"), c)
+	opts := providerAuthOptions(srv.AuthURL, c)
 	opts.Password = c.password + "-wrong"
 	provider, err := openstack.NewClient(opts.IdentityEndpoint)
 	if err != nil {
@@ -804,7 +817,7 @@ func TestAuthApplicationCredential(t *testing.T) {
 		{ApplicationCredentialName: ac.Name, ApplicationCredentialSecret: ac.Secret,
 			Username: userCreds(t).username, DomainName: userCreds(t).domain},
 	} {
-		opts.IdentityEndpoint = env(t, "OS_AUTH_URL")
+		opts.IdentityEndpoint = srv.AuthURL
 		opts.AllowReauth = true
 		acs := authenticate(t, opts)
 		assertEqual(t, "user of the application credential token", acs.userID, s.userID)

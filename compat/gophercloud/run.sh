@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# gophercloud (the Go SDK under the Terraform OpenStack provider) against a running novakeys.
+# gophercloud (the Go SDK under the Terraform OpenStack provider) against novakeys, and the Go
+# helper go/novakeystest that starts that server.
 #
-# Run from the repo root with NOVAKEYS_IDENTITY_URL, NOVAKEYS_COMPUTE_URL, OS_AUTH_URL,
-# OS_REGION_NAME, NOVAKEYS_CACHE and NOVAKEYS_WORK set (see tests/compat.rs), against a fresh
-# server with the default fixtures and Keystone auth. Exit 0 = every test passed.
+# Run from the repo root with NOVAKEYS_BIN (or novakeys on PATH), NOVAKEYS_CACHE and
+# NOVAKEYS_WORK set (see tests/compat.rs). Both test packages start their own servers through
+# go/novakeystest (every front on 127.0.0.1:0, --db :memory:, the default fixtures, Keystone
+# auth); the server the harness starts is not used. Exit 0 = every test passed: first
+# go/novakeystest's own test, then the gophercloud suite.
 #
 # Toolchain: Debian's Go and Debian's gophercloud + x/crypto sources, in GOPATH mode, no module
 # downloads. Missing packages are installed with apt-get (as root), serialised with the other
@@ -18,9 +21,9 @@ fail() {
     exit 1
 }
 
-for v in NOVAKEYS_IDENTITY_URL NOVAKEYS_COMPUTE_URL OS_AUTH_URL OS_REGION_NAME; do
-    [ -n "${!v:-}" ] || fail "$v is not set (run via tests/compat.rs, or export it for a running server)"
-done
+if [ -z "${NOVAKEYS_BIN:-}" ] && ! command -v novakeys >/dev/null 2>&1; then
+    fail "NOVAKEYS_BIN is not set and there is no novakeys on PATH (run via tests/compat.rs, or export NOVAKEYS_BIN=$repo/target/debug/novakeys after cargo build)"
+fi
 cache="${NOVAKEYS_CACHE:-$repo/target/compat}"
 work="${NOVAKEYS_WORK:-}"
 if [ -z "$work" ]; then
@@ -60,9 +63,16 @@ if ! have_toolchain; then
     have_toolchain || fail "after installing ${debs[*]}: go, $gc_src/openstack/compute/v2/extensions/keypairs or golang.org/x/crypto/ssh still missing (this suite is written against Debian's gophercloud 0.x import path github.com/gophercloud/gophercloud)"
 fi
 
-# GOPATH mode against Debian's sources only: no modules, no proxy, no network.
+# GOPATH mode against Debian's sources and our own helper only: no modules, no proxy, no
+# network. The helper's import path is novakeys/novakeystest (its go.mod's module path), laid
+# out in a GOPATH of the work directory, ahead of Debian's.
+own_gopath="$work/gopath"
+helper="$own_gopath/src/novakeys/novakeystest"
+rm -rf "$own_gopath"
+mkdir -p "$helper"
+cp "$repo"/go/novakeystest/*.go "$helper/"
 export GO111MODULE=off
-export GOPATH="$gopath"
+export GOPATH="$own_gopath:$gopath"
 export GOCACHE="$cache/go-build"
 export GOPROXY=off
 export GOFLAGS=
@@ -71,23 +81,17 @@ export GOTOOLCHAIN=local
 export CGO_ENABLED=0
 mkdir -p "$GOCACHE"
 
-# --- credentials (the default fixtures) ------------------------------------------------------
-# The ordinary user, as the Terraform acceptance tests run (OS_USERNAME=demo); the admin for
-# the user_id tests. Both may be overridden from the environment.
-export OS_USERNAME="${OS_USERNAME:-demo}"
-export OS_PASSWORD="${OS_PASSWORD:-demo}"
-export OS_PROJECT_NAME="${OS_PROJECT_NAME:-demo}"
-export OS_DOMAIN_NAME="${OS_DOMAIN_NAME:-Default}"
-export NOVAKEYS_ADMIN_USERNAME="${NOVAKEYS_ADMIN_USERNAME:-admin}"
-export NOVAKEYS_ADMIN_PASSWORD="${NOVAKEYS_ADMIN_PASSWORD:-admin}"
-export NOVAKEYS_ADMIN_PROJECT_NAME="${NOVAKEYS_ADMIN_PROJECT_NAME:-admin}"
+echo "compat/gophercloud: $(go version); gophercloud from Debian $(dpkg-query -W -f '${Version}' golang-github-gophercloud-gophercloud-dev 2>/dev/null || echo '?')" >&2
 
-# Build outside the repo so nothing is written into the tree.
-pkg="$work/gophercloud"
-rm -rf "$pkg"
+# --- go/novakeystest's own test ------------------------------------------------------------
+echo "compat/gophercloud: go test novakeys/novakeystest" >&2
+(cd "$helper" && go vet . && go test -v -count=1 -timeout 120s .)
+
+# --- the gophercloud suite -------------------------------------------------------------------
+# Built outside the repo so nothing is written into the tree.
+pkg="$own_gopath/src/novakeys/compat/gophercloud"
 mkdir -p "$pkg"
 cp "$here"/*_test.go "$pkg/"
 cd "$pkg"
-
-echo "compat/gophercloud: $(go version); gophercloud from Debian $(dpkg-query -W -f '${Version}' golang-github-gophercloud-gophercloud-dev 2>/dev/null || echo '?')" >&2
+echo "compat/gophercloud: go test novakeys/compat/gophercloud" >&2
 go test -v -count=1 -timeout 300s .

@@ -1,0 +1,3 @@
+module novakeys/novakeystest
+
+go 1.19
