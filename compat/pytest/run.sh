@@ -83,4 +83,7 @@ set -e
 grep -qx "novakeys binary: $venv/bin/novakeys" "$out" \
     || fail "the plugin did not use the binary the wheel installed ($venv/bin/novakeys): $(grep '^novakeys binary' "$out")"
 grep -Eq '^=+ [0-9]+ passed' "$out" || fail "pytest reported no passed tests"
+# --novakeys-seed reaches the server, and each test's reset rewinds it.
+PATH="$venv/bin:$PATH" "$venv/bin/pytest" -p no:cacheprovider -v --novakeys-seed 42 python/tests_seeded \
+    || fail "pytest --novakeys-seed 42 python/tests_seeded failed"
 echo "compat/pytest: ok"
