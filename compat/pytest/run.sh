@@ -56,6 +56,18 @@ started=$SECONDS
         "$venv/bin/pip" install -q ./python
 ) || fail "pip install ./python failed"
 echo "compat/pytest: pip install ./python (maturin build) took $((SECONDS - started))s"
+# A wheel built from it, in a venv with pytest and no openstacksdk (the plugin must not need it).
+nosdk="$work/venv-nosdk"
+python3 -m venv "$nosdk"
+grep -E '^(pytest|iniconfig|pluggy)==' "$pins" >"$work/pins-nosdk.txt"
+"$nosdk/bin/pip" install -q -r "$work/pins-nosdk.txt" || fail "pip could not install pytest"
+(
+    cd "$repo"
+    CARGO_TARGET_DIR="$cache/pytest-target" MATURIN_PEP517_ARGS="--profile dev" \
+        PIP_CONSTRAINT="$work/build-constraints.txt" \
+        "$venv/bin/pip" wheel -q --no-deps -w "$work/wheels" ./python
+) || fail "pip wheel ./python failed"
+"$nosdk/bin/pip" install -q "$work"/wheels/novakeys-*.whl || fail "pip could not install the wheel"
 flock -u 9
 exec 9>&-
 
@@ -83,6 +95,10 @@ set -e
 grep -qx "novakeys binary: $venv/bin/novakeys" "$out" \
     || fail "the plugin did not use the binary the wheel installed ($venv/bin/novakeys): $(grep '^novakeys binary' "$out")"
 grep -Eq '^=+ [0-9]+ passed' "$out" || fail "pytest reported no passed tests"
+# (pipefail: the pipeline fails when pytest does)
+PATH="$nosdk/bin:$PATH" "$nosdk/bin/pytest" -p no:cacheprovider -v python/tests_nosdk 2>&1 | tee "$out" \
+    || fail "pytest python/tests_nosdk (no openstacksdk) failed"
+grep -qx "novakeys binary: $nosdk/bin/novakeys" "$out" || fail "the no-sdk run did not use $nosdk/bin/novakeys"
 # --novakeys-seed reaches the server, and each test's reset rewinds it.
 PATH="$venv/bin:$PATH" "$venv/bin/pytest" -p no:cacheprovider -v --novakeys-seed 42 python/tests_seeded \
     || fail "pytest --novakeys-seed 42 python/tests_seeded failed"
