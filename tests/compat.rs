@@ -50,7 +50,8 @@ suites!(
     alibaba,
     tencent,
     twcc,
-    console
+    console,
+    pytest
 );
 
 fn repo() -> PathBuf {
