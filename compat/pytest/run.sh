@@ -16,7 +16,9 @@ fail() { echo "compat/pytest: FAILED: $*" >&2; exit 1; }
 [ -n "${NOVAKEYS_WORK:-}" ] || fail "environment variable NOVAKEYS_WORK is not set"
 cache="${NOVAKEYS_CACHE:-$repo/target/compat}"
 mkdir -p "$cache"
-# The plugin must find the binary the wheel installed, not the one the harness built.
+# The plugin must find the binary the wheel installed, not the one the harness built (whose
+# build seeds the wheel's build cache, below).
+harness_bin="${NOVAKEYS_BIN:-}"
 unset NOVAKEYS_BIN
 command -v cargo >/dev/null || fail "cargo is not on PATH (the wheel build compiles the crate)"
 
@@ -49,6 +51,16 @@ started=$SECONDS
 "$venv/bin/pip" install -q -r "$pins" || fail "pip could not install $(tr '\n' ' ' <"$pins")"
 echo "compat/pytest: pinned clients installed in $((SECONDS - started))s"
 started=$SECONDS
+# A cold cache starts from the dev build `cargo test` just made (the binary under test sits in
+# it): the optimised dependencies are then not compiled a second time, and cargo rebuilds
+# whatever does not match. Copied, never shared: rebuilding in place would replace the binary
+# the other suites are running.
+built="$(dirname "$harness_bin")"
+if [ ! -d "$cache/pytest-target/debug" ] && [ "$(basename "$built")" = debug ] && [ -d "$built/deps" ]; then
+    mkdir -p "$cache/pytest-target/debug"
+    cp -a "$built/.fingerprint" "$built/build" "$built/deps" "$cache/pytest-target/debug/"
+    echo "compat/pytest: build cache seeded from $built in $((SECONDS - started))s"
+fi
 (
     cd "$repo"
     CARGO_TARGET_DIR="$cache/pytest-target" MATURIN_PEP517_ARGS="--profile dev" \
