@@ -6,6 +6,7 @@
 
 pub use crate::domain::KeypairScope;
 pub use crate::fronts::nova::AuthMode;
+use crate::logging::{LogFormat, LogLevel};
 use crate::store::Durability;
 use clap::Args;
 use serde::Deserialize;
@@ -87,6 +88,14 @@ pub struct ServeArgs {
     /// Commit durability: normal (survives process crashes) or full (survives power loss).
     #[arg(long, env = "NOVAKEYS_DURABILITY", value_enum)]
     pub durability: Option<Durability>,
+    /// What is logged to stderr: info (the default) writes one line per API request and the
+    /// start/stop lines; warn and error only problems. `RUST_LOG`, when set, overrides it.
+    #[arg(long, env = "NOVAKEYS_LOG_LEVEL", value_enum)]
+    pub log_level: Option<LogLevel>,
+    /// How log lines are written: text (the default) or json (one object per line, for log
+    /// shippers; see docs/logging.md).
+    #[arg(long, env = "NOVAKEYS_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
     /// Key pairs per user (`[quota] key_pairs`); -1 = unlimited. [default: 100]
     #[arg(long, env = "NOVAKEYS_QUOTA_KEY_PAIRS", allow_hyphen_values = true)]
     pub quota_key_pairs: Option<i64>,
@@ -167,6 +176,8 @@ struct FileSettings {
     db: Option<String>,
     auth: Option<AuthMode>,
     durability: Option<Durability>,
+    log_level: Option<LogLevel>,
+    log_format: Option<LogFormat>,
     quota_key_pairs: Option<i64>,
     list_limit: Option<usize>,
     max_limit: Option<u32>,
@@ -205,6 +216,8 @@ pub struct Config {
     pub db: String,
     pub auth: AuthMode,
     pub durability: Durability,
+    pub log_level: LogLevel,
+    pub log_format: LogFormat,
     /// `None` = unlimited.
     pub quota_key_pairs: Option<i64>,
     pub max_limit: u32,
@@ -244,6 +257,8 @@ impl Default for Config {
             db: default_db_path(),
             auth: AuthMode::Keystone,
             durability: Durability::Normal,
+            log_level: LogLevel::Info,
+            log_format: LogFormat::Text,
             quota_key_pairs: Some(100),
             max_limit: 1000,
             list_limit: None,
@@ -335,6 +350,8 @@ impl Config {
             db: args.db.clone().or(file.db).unwrap_or(d.db),
             auth: args.auth.or(file.auth).unwrap_or(d.auth),
             durability: args.durability.or(file.durability).unwrap_or(d.durability),
+            log_level: args.log_level.or(file.log_level).unwrap_or(d.log_level),
+            log_format: args.log_format.or(file.log_format).unwrap_or(d.log_format),
             quota_key_pairs: quota.filter(|q| *q >= 0),
             max_limit: args.max_limit.or(file.max_limit).unwrap_or(d.max_limit),
             list_limit: args.list_limit.or(file.list_limit).filter(|l| *l > 0),

@@ -10,5 +10,6 @@ pub mod domain;
 pub mod fronts;
 pub mod http;
 pub mod keys;
+pub mod logging;
 pub mod pycompat;
 pub mod store;

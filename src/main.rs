@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use novakeys::app::{self, App};
 use novakeys::config::{Config, ServeArgs};
 use novakeys::domain::identity::fixtures::Fixtures;
+use novakeys::logging::{self, LogFormat, LogLevel};
 use novakeys::store::image::Image;
 
 /// mimalloc instead of glibc malloc: an import spent about a tenth of its CPU in malloc/free;
@@ -102,8 +103,11 @@ struct SeedArgs {
 }
 
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
+    // `serve` logs as its settings say (file < env < flags), once they are read.
+    if !matches!(cli.command, Command::Serve(_)) {
+        logging::init(LogLevel::Warn, LogFormat::Text);
+    }
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::CloudsYaml(args) => clouds_yaml(args),
@@ -199,35 +203,53 @@ fn raise_open_files_limit(config: &Config) {
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     limit_malloc_arenas();
     let config = Config::load(&args)?;
+    logging::init(config.log_level, config.log_format);
     raise_open_files_limit(&config);
     let auth = config.auth;
+    let durability = match config.durability {
+        novakeys::store::Durability::Normal => "normal",
+        novakeys::store::Durability::Full => "full",
+    };
+    let store = format!("store {} (SQLite, durability {durability})", config.db);
     actix_web::rt::System::new().block_on(async move {
         let app = App::build(config).await?;
         // Before the listening lines: a script may signal as soon as it has read them.
         let stop = app::shutdown_signal()?;
         let bound = app.bound();
-        if bound.single_port {
-            println!(
-                "novakeys: compute listening on http://{}/compute",
-                bound.compute
-            );
-            println!(
-                "novakeys: identity listening on http://{}/identity",
-                bound.identity
-            );
+        let (compute, identity) = if bound.single_port {
+            (
+                format!("http://{}/compute", bound.compute),
+                format!("http://{}/identity", bound.identity),
+            )
         } else {
-            println!("novakeys: compute listening on http://{}", bound.compute);
-            println!("novakeys: identity listening on http://{}", bound.identity);
-        }
+            (
+                format!("http://{}", bound.compute),
+                format!("http://{}", bound.identity),
+            )
+        };
+        println!("novakeys: compute listening on {compute}");
+        println!("novakeys: identity listening on {identity}");
         for (name, addr) in &bound.fronts {
             println!("novakeys: {name} listening on http://{addr}");
+        }
+        // The same on stderr, for the log (stdout's lines are what scripts parse).
+        log::info!("{store}");
+        log::info!("compute listening on {compute}");
+        log::info!("identity listening on {identity}");
+        for (name, addr) in &bound.fronts {
+            log::info!("{name} listening on http://{addr}");
         }
         if auth == novakeys::config::AuthMode::Keystone {
             println!(
                 "novakeys: hint: `novakeys clouds-yaml > clouds.yaml; export OS_CLIENT_CONFIG_FILE=$PWD/clouds.yaml OS_CLOUD=novakeys` then `openstack keypair list`"
             );
         }
-        app.run_until(stop).await
+        let stopped = app.run_until(stop).await;
+        match &stopped {
+            Ok(()) => log::info!("stopped"),
+            Err(e) => log::error!("stopped: {e:#}"),
+        }
+        stopped
     })
 }
 

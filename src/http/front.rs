@@ -25,6 +25,11 @@ pub struct Described {
 #[derive(Debug, Clone, Copy)]
 pub struct NoSecrets;
 
+/// In a response's extensions: the request id the front gave the call, for the request log
+/// (APIs that answer theirs in the body rather than a header set it).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 /// A fault rule that fired, to be answered in the front's own error format.
 #[derive(Debug, Clone)]
 pub struct Injected {

@@ -11,7 +11,8 @@ pub mod body;
 pub mod deadline;
 pub mod front;
 pub mod observe;
+pub mod request_log;
 
 pub use activity::{ActivityFilter, ActivitySource};
 pub use base::Endpoint;
-pub use front::{Described, Front, Injected, Mounted, NoSecrets};
+pub use front::{Described, Front, Injected, Mounted, NoSecrets, RequestId};

@@ -8,6 +8,7 @@
 //! redaction (`control::journal`).
 
 use super::front::{Injected, Mounted, NoSecrets};
+use super::request_log;
 use crate::control::{faults, is_control_path, journal, metrics, Control, FAULT_HEADER};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -161,6 +162,27 @@ pub async fn observe(
     // The request's secrets, to be scrubbed from an error answer that echoes them.
     let (request_body, mut secrets) = journal::Body::request(body.into());
     let query = journal::redact_query_with(http_req.query_string(), &mut secrets);
+    if request_log::enabled() {
+        let client = http_req
+            .peer_addr()
+            .map_or_else(|| "-".to_string(), |a| a.to_string());
+        let extensions = head.extensions();
+        request_log::Line {
+            front: front.name(),
+            client: &client,
+            method: method.as_str(),
+            path: http_req.path(),
+            query: &query,
+            version: http_version(http_req.version()),
+            status,
+            bytes: bytes.len(),
+            seconds,
+            request_id: request_log::request_id(extensions.get(), head.headers()),
+            user_id: described.user_id.as_deref().unwrap_or("-"),
+            project_id: described.project_id.as_deref().unwrap_or("-"),
+        }
+        .write();
+    }
     control.journal.record(journal::Entry {
         seq: 0,
         time,
@@ -183,4 +205,15 @@ pub async fn observe(
     });
     let http_res = head.set_body(bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(http_req, http_res))
+}
+
+fn http_version(v: actix_web::http::Version) -> &'static str {
+    use actix_web::http::Version;
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
 }

@@ -59,6 +59,9 @@ fn serve(args: &[&str]) -> Served {
         "{second}"
     );
     std::thread::spawn(move || for _ in lines {});
+    // The request log goes to stderr: read it, so a full pipe never stalls the server.
+    let mut stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
     Served { child, compute }
 }
 

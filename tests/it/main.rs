@@ -17,6 +17,7 @@ mod keystone_captures;
 mod keystone_roles;
 mod props;
 mod reliability;
+mod request_log;
 mod security_controls;
 mod security_identity;
 mod security_listeners;

@@ -9,7 +9,7 @@ use super::views::Answer;
 use super::{attach, auth, keypairs, views, Action, AlibabaFront, API_VERSION, REGION_ALIAS};
 use crate::domain::{Principal, Target};
 use crate::http::body::read_limited;
-use crate::http::NoSecrets;
+use crate::http::{NoSecrets, RequestId};
 use crate::store::instances::Instance;
 use crate::store::keypairs::Owner;
 use actix_web::http::Method;
@@ -182,7 +182,7 @@ pub(super) async fn dispatch(
         }
         Err(e) => (Err(e), false),
     };
-    match answer {
+    let mut response = match answer {
         Ok(body) => {
             let mut ok = views::ok(body);
             if public {
@@ -191,5 +191,8 @@ pub(super) async fn dispatch(
             ok
         }
         Err(e) => e.response(&request_id),
-    }
+    };
+    // Alibaba answers its request id in the body: the request log reads it here.
+    response.extensions_mut().insert(RequestId(request_id));
+    response
 }

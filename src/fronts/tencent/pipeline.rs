@@ -12,7 +12,7 @@ use super::params::{self, Params, Schema};
 use super::request::{header, Call};
 use super::{Ctx, TencentFront};
 use crate::http::body::read_limited;
-use crate::http::NoSecrets;
+use crate::http::{NoSecrets, RequestId};
 use actix_web::http::Method;
 use actix_web::HttpMessage;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -85,7 +85,7 @@ pub async fn dispatch(
     front: web::Data<TencentFront>,
 ) -> HttpResponse {
     let request_id = front.request_id();
-    match handle(&front, &req, payload, &request_id).await {
+    let mut response = match handle(&front, &req, payload, &request_id).await {
         Ok(fields) => {
             let mut answer = errors::success(fields, &request_id);
             if req.extensions().contains::<NoSecrets>() {
@@ -94,7 +94,10 @@ pub async fn dispatch(
             answer
         }
         Err(e) => e.response(&request_id),
-    }
+    };
+    // Tencent answers its request id in the body: the request log reads it here.
+    response.extensions_mut().insert(RequestId(request_id));
+    response
 }
 
 fn too_large() -> TcError {
