@@ -518,6 +518,20 @@ def main():
                         dur, conns, threads, workdir, "show", srv.pid))
         rows.append(row(url, lua_get("/v2.1/os-keypairs", {"X-Auth-Token": demo}),
                         dur, conns, threads, workdir, "list100", srv.pid))
+        # What the request log (on by default, a line per call to stderr) costs: the show row
+        # again against a server that logs warnings only.
+        quiet = Server(a.novakeys, workdir, "quiet", ["--keygen-pool", "0", "--log-level", "warn"])
+        servers.append(quiet)
+        qdemo, _ = token(quiet, "demo", "demo", "demo")
+        st, _, d = request(quiet.cport, "POST", "/v2.1/os-keypairs",
+                           {"keypair": {"name": "key-050", "public_key": IMPORT_KEY}},
+                           {"X-Auth-Token": qdemo})
+        assert st == 200, (st, d)
+        rows.append(row(f"http://127.0.0.1:{quiet.cport}",
+                        lua_get("/v2.1/os-keypairs/key-050", {"X-Auth-Token": qdemo}),
+                        dur, conns, threads, workdir, "show_log_off", quiet.pid))
+        quiet.stop()
+        servers.remove(quiet)
         rows.append(row(url, lua_body(
             "GET", f'string.format("/v2.1/os-keypairs?user_id=list-user-%d", (n * {threads} + tid) % {list_users})',
             "nil", {"X-Auth-Token": admin, "OpenStack-API-Version": "compute 2.10"}),
