@@ -137,6 +137,7 @@ fn main() {
             args,
         } => import_authorized_keys(user, project, file, args),
     };
+    logging::flush();
     if let Err(e) = result {
         eprintln!("novakeys: error: {e:#}");
         std::process::exit(1);
