@@ -122,6 +122,19 @@ fn login(identity: &str, user: &str, project: &str) -> String {
         .to_string()
 }
 
+/// The id of the Keystone `kind` (`users`, `projects`) called `name`.
+fn id_named(identity: &str, token: &str, kind: &str, name: &str) -> String {
+    let (status, found, _) = curl(
+        "GET",
+        &format!("{identity}/v3/{kind}?name={name}"),
+        &[&format!("X-Auth-Token: {token}")],
+        None,
+    );
+    assert_eq!(status, 200, "{found}");
+    let found: serde_json::Value = serde_json::from_str(&found).unwrap();
+    found[kind][0]["id"].as_str().expect("an id").to_string()
+}
+
 fn request_lines(log: &str) -> Vec<&str> {
     log.lines()
         .filter(|l| l.contains("novakeys::request"))
@@ -293,24 +306,8 @@ fn no_private_key_secret_or_password_is_ever_logged() {
         assert!(private_key.contains("PRIVATE KEY"));
         let secret = "LogTestAlibabaSecretValue0000001";
         let admin = login(&server.identity, "admin", "admin");
-        let (status, users, _) = curl(
-            "GET",
-            &format!("{}/v3/users?name=demo", server.identity),
-            &[&format!("X-Auth-Token: {admin}")],
-            None,
-        );
-        assert_eq!(status, 200);
-        let users: serde_json::Value = serde_json::from_str(&users).unwrap();
-        let demo_id = users["users"][0]["id"].as_str().unwrap().to_string();
-        let (status, projects, _) = curl(
-            "GET",
-            &format!("{}/v3/projects?name=demo", server.identity),
-            &[&format!("X-Auth-Token: {admin}")],
-            None,
-        );
-        assert_eq!(status, 200);
-        let projects: serde_json::Value = serde_json::from_str(&projects).unwrap();
-        let demo_project = projects["projects"][0]["id"].as_str().unwrap().to_string();
+        let demo_id = id_named(&server.identity, &admin, "users", "demo");
+        let demo_project = id_named(&server.identity, &admin, "projects", "demo");
         let blob =
             serde_json::json!({"access": "LTAI5tLogTest00000000001", "secret": secret}).to_string();
         let body = serde_json::json!({"credential": {"type": "alibaba", "user_id": demo_id,

@@ -113,11 +113,6 @@ impl<'a> KeyPairItem<'a> {
     }
 }
 
-/// One `KeyPairs.KeyPair` item, as a JSON tree.
-pub fn keypair_item(f: &Found, include_public_key: bool) -> Value {
-    serde_json::to_value(KeyPairItem::new(f, include_public_key)).unwrap_or_default()
-}
-
 pub fn describe(
     request_id: &str,
     total: u64,
@@ -214,7 +209,8 @@ mod tests {
                 value: "dev".into(),
             }],
         };
-        let v = keypair_item(&f, false);
+        let item = |public_key| serde_json::to_value(KeyPairItem::new(&f, public_key)).unwrap();
+        let v = item(false);
         assert_eq!(v["CreationTime"], "2024-01-02T03:04Z", "to the minute");
         assert_eq!(
             v["Tags"],
@@ -226,7 +222,7 @@ mod tests {
             v["KeyPairFingerPrint"], "stored",
             "single spaces: as stored"
         );
-        assert_eq!(keypair_item(&f, true)["PublicKey"], ED);
+        assert_eq!(item(true)["PublicKey"], ED);
     }
 
     /// Describe's page, rendered from typed views: the members in the real answer's order
