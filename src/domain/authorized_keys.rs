@@ -4,7 +4,7 @@
 //! dropped) becomes a key pair of the user; the name is the key's comment when that is a
 //! usable, unused name, else `key-N` (N = the key's position among the file's keys).
 
-use super::{DomainError, KeypairService, KeypairSpec, Material, Principal};
+use super::{CreateRules, DomainError, KeypairService, KeypairSpec, Material, Principal};
 use crate::keys::{ssh_fingerprint, Fingerprint, KeyKind};
 
 /// What one line became.
@@ -96,6 +96,7 @@ pub async fn import(
             fingerprint: Fingerprint::Md5,
             extra: Default::default(),
             tags: Vec::new(),
+            rules: CreateRules::default(),
         };
         match keypairs.create(&owner, &target, spec).await {
             Ok(_) => out.push(Outcome::Imported(name)),

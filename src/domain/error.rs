@@ -12,6 +12,10 @@ pub enum DomainError {
     /// The name is taken in the owner's scope.
     #[error("already exists")]
     Duplicate,
+    /// The owner holds this public key already, as the key pair `id` (asked for with
+    /// `CreateRules::unique_key`).
+    #[error("the same key is stored as key pair {id}")]
+    SameKey { id: i64 },
     /// The owner holds `limit` key pairs already.
     #[error("quota of {limit} exceeded")]
     QuotaExceeded { limit: i64 },
@@ -41,6 +45,7 @@ impl From<StoreError> for DomainError {
         match e {
             StoreError::Duplicate => DomainError::Duplicate,
             StoreError::NotFound => DomainError::NotFound,
+            StoreError::SameKey { id } => DomainError::SameKey { id },
             StoreError::InUse => DomainError::InUse,
             StoreError::LimitReached { limit } => DomainError::QuotaExceeded { limit },
             StoreError::MarkerNotFound => DomainError::InvalidPage,

@@ -10,6 +10,7 @@ use super::listings::Listings;
 use super::{DomainError, KeypairScope, Principal};
 use crate::determinism::Determinism;
 use crate::keys::{self, Fingerprint, KeyKind, KeyPool, KeyRequest, SshKeyOptions};
+pub use crate::store::keypairs::CreateRules;
 use crate::store::keypairs::{
     Keypair, KeypairChange, KeypairExtra, ListQuery, NewKeypair, Order, Owner, Tag,
 };
@@ -71,6 +72,8 @@ pub struct KeypairSpec {
     pub extra: KeypairExtra,
     /// Checked by the front (its cloud's rules); unique keys.
     pub tags: Vec<Tag>,
+    /// The front's refusals beyond Nova's (checked where the key pair is stored).
+    pub rules: CreateRules,
 }
 
 /// A key pair with its tags.
@@ -190,14 +193,14 @@ impl KeypairService {
             (Some(q), Some(c)) => Some(q.min(c)),
             (q, c) => q.or(c),
         };
-        if let Some(limit) = limit {
+        let material = std::mem::replace(&mut spec.material, Material::Import(String::new()));
+        if let (Some(limit), false) = (limit, matches!(material, Material::Import(_))) {
             // Early, so an owner at the limit never waits for a key generation; the insert
-            // checks again.
+            // checks again (and is all an import needs).
             if self.store.count_keypairs(&target.owner).await? + 1 > limit {
                 return Err(DomainError::QuotaExceeded { limit });
             }
         }
-        let material = std::mem::replace(&mut spec.material, Material::Import(String::new()));
         let (options, id_comment) = match material {
             // Parsing a public key takes microseconds: right here.
             Material::Import(pk) => {
@@ -251,6 +254,7 @@ impl KeypairService {
             extra: spec.extra,
             tags: spec.tags,
             id_comment,
+            rules: spec.rules,
         };
         let keypair = self
             .store
@@ -295,18 +299,6 @@ impl KeypairService {
             .get_keypair(&target.owner, name)
             .await?
             .ok_or(DomainError::NotFound)
-    }
-
-    /// `target`'s key pairs whose stored fingerprint is `fingerprint`, oldest first.
-    pub async fn with_fingerprint(
-        &self,
-        target: &Target,
-        fingerprint: &str,
-    ) -> Result<Vec<Keypair>, DomainError> {
-        Ok(self
-            .store
-            .keypairs_with_fingerprint(&target.owner, fingerprint)
-            .await?)
     }
 
     /// One page of `target`'s key pairs in `order` (marker pages are always by name).
@@ -501,6 +493,7 @@ mod tests {
             fingerprint: Fingerprint::NovaMd5,
             extra: Default::default(),
             tags: Vec::new(),
+            rules: CreateRules::default(),
         }
     }
 
@@ -620,6 +613,7 @@ mod tests {
             fingerprint: Fingerprint::Md5,
             extra: Default::default(),
             tags: Vec::new(),
+            rules: CreateRules::default(),
         };
         let created = s.create(&alice, &t, spec).await.unwrap();
         let private = created
@@ -656,6 +650,7 @@ mod tests {
             fingerprint: Fingerprint::Md5,
             extra: Default::default(),
             tags: Vec::new(),
+            rules: CreateRules::default(),
         };
         let created = s.create(&alice, &t, spec).await.unwrap();
         let kp = &created.keypair;
@@ -698,6 +693,7 @@ mod tests {
             fingerprint: Fingerprint::Md5,
             extra: Default::default(),
             tags: Vec::new(),
+            rules: CreateRules::default(),
         };
         let started = std::time::Instant::now();
         assert!(matches!(

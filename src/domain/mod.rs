@@ -17,7 +17,9 @@ mod error;
 mod principal;
 
 pub use error::DomainError;
-pub use keypairs::{Created, Found, KeypairService, KeypairSpec, Listing, Material, Page, Target};
+pub use keypairs::{
+    CreateRules, Created, Found, KeypairService, KeypairSpec, Listing, Material, Page, Target,
+};
 pub use principal::Principal;
 
 /// The domain services, as every front gets them.

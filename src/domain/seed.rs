@@ -56,6 +56,7 @@ pub fn seed(store: &dyn Store, plan: &SeedPlan) -> Result<SeedReport, StoreError
         extra: Default::default(),
         tags: Vec::new(),
         id_comment: None,
+        rules: Default::default(),
     });
     let inserted = store.load_keypairs(&mut rows, plan.batch.max(1) as usize)?;
     let elapsed = started.elapsed();

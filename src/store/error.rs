@@ -6,6 +6,9 @@ pub enum StoreError {
     /// A record with the same natural key already exists.
     #[error("already exists")]
     Duplicate,
+    /// The owner already holds the same public key, as the key pair `id` (`CreateRules`).
+    #[error("the same key is stored as key pair {id}")]
+    SameKey { id: i64 },
     /// The addressed record does not exist.
     #[error("not found")]
     NotFound,

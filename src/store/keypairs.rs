@@ -57,6 +57,18 @@ pub struct NewKeypair {
     /// same write: a front whose generated keys carry their own id (Tencent's `skey-…`) cannot
     /// know that id before the insert. `None`: the public key is stored as given.
     pub id_comment: Option<fn(i64) -> String>,
+    /// What else the create refuses, and in which order (checked in its write transaction).
+    pub rules: CreateRules,
+}
+
+/// A create's refusals beyond the defaults (the limit, then a taken name: Nova's order).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CreateRules {
+    /// Refused with `SameKey` when the owner already holds this public key (the same stored
+    /// fingerprint and the same key blob, whatever the comment); checked first.
+    pub unique_key: bool,
+    /// A taken name is refused before the limit is.
+    pub name_before_limit: bool,
 }
 
 /// A change to a key pair's name or description (Tencent's ModifyKeyPairAttribute).

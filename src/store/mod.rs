@@ -63,13 +63,6 @@ pub trait KeypairStore: Send + Sync {
         name: &str,
     ) -> BoxFuture<'static, Result<Option<Keypair>, StoreError>>;
     /// One page; `MarkerNotFound` when `query.after` names no key pair of the owner.
-    /// The owner's key pairs whose stored fingerprint is `fingerprint`, oldest first (a
-    /// duplicate-key check without reading every key pair).
-    fn keypairs_with_fingerprint(
-        &self,
-        owner: &Owner,
-        fingerprint: &str,
-    ) -> BoxFuture<'static, Result<Vec<Keypair>, StoreError>>;
     fn list_keypairs(
         &self,
         owner: &Owner,

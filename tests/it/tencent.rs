@@ -26,6 +26,7 @@ const READER: (&str, &str) = (
 const RSA1: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQCTLJuoJYPUNJM9caWpZtWzlNwWFVmQbD3it8e3ayTxmIVqjZGMHz/5Su+McGRrSD21izwmxSY/aeTjwmSq2MFFD7vMLkvpmPJw72cf0R1T/98IAHGb92JtHPoSCMFGHT5TIFhF8cBRMsoJhFFdUjY6CazLqqQ1caAhGFwmSWiZ3w== it@tencent";
 const RSA2: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDP7LZSzMZqTD9RjiDTcWK55QZXSO0ZLAu3AUjGI1VmZdgHWWS7UT5g37mzCsY1K9Mz8bEMSz5rKNEzDOwThd5qf4PBe4WEx61+FrnUGQD+xmQrRB4EEbGUTaEVQ/9iGip2bUT/O4drqr8JsKHz0ZHptACCSaOKaTHPXwWgeZ7dTw== it@tencent";
 const RSA3: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC3p5meku2PDvjoK1RLFaA61Nlmedc0tl/RuOWyTXPO7pbRMhWkgzyVIumVlyU67DJ8+2t63t+1oBMQGeDBUel3UYsuT/zyx/1Pj/RxNSzPFe2TyOvrvzJNPzcwvGm3O5wK+IPv9w5Qs5OojTaIpPq6EAzBJR2d02nhBZaeM6Ak3w== it@tencent";
+const RSA4: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDSZHEv4fjckYU6G5gKfmb400iufuQhsEWg2cjTzOe8RYdhcO43Nj7GAd2PVflA7pZYi4YtmMriMK+walTLfNzoDhp/TCq6gTvhJ4fR9tSt6qhFqRsSaM9iQc6d0O06DKdImMkn+rDWPMI4LIB8gUxk1Hqs9ynLPGnmmhU1v8AV0Q== it@tencent";
 const ED25519: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII5J04CljaeVO5LeIXMByG9K0Yy+5h481th5PkWvlFm9 ed@oracle";
 
@@ -795,6 +796,58 @@ async fn create_import_rename_and_the_key_id() {
         json!({"KeyId": id, "Description": "d".repeat(60)}),
     )
     .await);
+}
+
+#[actix_web::test]
+async fn one_key_imported_at_once_is_stored_once_and_refusals_keep_cvms_order() {
+    let app = app_with(|c| c.quota_key_pairs = Some(3)).await;
+    import(&app, DEMO, "a", RSA1).await;
+    // The same key under 32 names at once: the duplicate check and the insert are one
+    // transaction, so exactly one gets in.
+    let imports = (0..32).map(|i| {
+        tc(
+            &app,
+            DEMO,
+            "ImportKeyPair",
+            json!({"KeyName": format!("c{i}"), "ProjectId": 0, "PublicKey": RSA2}),
+        )
+    });
+    let answers = futures_util::future::join_all(imports).await;
+    let codes: Vec<String> = answers
+        .iter()
+        .map(|r| match response(r).get("Error") {
+            Some(_) => code(r),
+            None => String::new(),
+        })
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|c| c.is_empty()).count(),
+        1,
+        "exactly one import succeeds: {codes:?}"
+    );
+    assert_eq!(
+        codes
+            .iter()
+            .filter(|c| *c == "InvalidPublicKey.Duplicate")
+            .count(),
+        31,
+        "{codes:?}"
+    );
+    import(&app, DEMO, "b", RSA3).await;
+    // At the quota of 3: the same key, then a taken name, come before the quota.
+    for (name, key, expected) in [
+        ("fresh", RSA1, "InvalidPublicKey.Duplicate"),
+        ("a", RSA4, "InvalidKeyPairName.Duplicate"),
+        ("fresh", RSA4, "InvalidKeyPair.LimitExceeded"),
+    ] {
+        let body = json!({"KeyName": name, "ProjectId": 0, "PublicKey": key});
+        assert_eq!(
+            code(&tc(&app, DEMO, "ImportKeyPair", body).await),
+            expected,
+            "{name}"
+        );
+    }
+    assert_eq!(names(&app, DEMO).await.len(), 3);
 }
 
 #[actix_web::test]

@@ -200,6 +200,11 @@ impl AliError {
                 "The specified keyPair already attached instance.",
             ),
             DomainError::Forbidden => AliError::forbidden(),
+            // ImportKeyPair takes a key already stored under another name: never asked.
+            DomainError::SameKey { id } => {
+                log::error!("alibaba: a create was refused as the same key as {id}");
+                AliError::internal()
+            }
             DomainError::Invalid(detail) => {
                 log::warn!("alibaba: refused as invalid: {detail}");
                 AliError::new(

@@ -5,7 +5,7 @@
 use super::errors::AliError;
 use super::views::Answer;
 use super::{ids, rules, views, AlibabaFront, Call};
-use crate::domain::{KeypairSpec, Material};
+use crate::domain::{CreateRules, KeypairSpec, Material};
 use crate::keys::{Fingerprint, KeyKind, PrivateKeyEncoding, SshKeyOptions};
 use crate::store::keypairs::{KeypairExtra, Order};
 use serde_json::{json, Value};
@@ -76,6 +76,7 @@ async fn add(
         // The default group is stored as "" (every view shows the project's group for it).
         extra: KeypairExtra::default(),
         tags,
+        rules: CreateRules::default(),
     };
     front
         .services

@@ -16,7 +16,7 @@ use super::views::{
     ListPage, Outcome, OutcomePage, Row,
 };
 use super::{encode, keypair_href, page, see_other, Ctx};
-use crate::domain::{DomainError, KeypairSpec, Material, Page, Principal, Target};
+use crate::domain::{CreateRules, DomainError, KeypairSpec, Material, Page, Principal, Target};
 use crate::keys::{Fingerprint, KeyKind, PrivateKeyEncoding, SshKeyOptions};
 use crate::store::instances::{Instance, Os, State};
 use crate::store::keypairs::Keypair;
@@ -314,6 +314,7 @@ pub(super) async fn create(ctx: &Ctx<'_>, form: Form) -> HttpResponse {
         fingerprint: Fingerprint::Md5,
         extra: KeypairExtra::default(),
         tags,
+        rules: CreateRules::default(),
     };
     let created = match ctx.front.services.keypairs.create(&p, &t, spec).await {
         Ok(c) => c,
@@ -479,6 +480,7 @@ pub(super) async fn import(ctx: &Ctx<'_>, form: Form) -> HttpResponse {
         fingerprint: Fingerprint::Md5,
         extra: KeypairExtra::default(),
         tags,
+        rules: CreateRules::default(),
     };
     match ctx.front.services.keypairs.create(&p, &t, spec).await {
         Ok(c) => see_other(&format!("{}?done=imported", keypair_href(&c.keypair.name))),

@@ -78,6 +78,10 @@ impl Fault {
             DomainError::NotFound => Fault::keypair_not_found(name, user_id),
             // Nova deletes bound key pairs (the instance keeps its key): never asked.
             DomainError::InUse => Fault::Internal(format!("key pair {name} is bound")),
+            // Nova stores one public key under many names: never asked.
+            DomainError::SameKey { id } => {
+                Fault::Internal(format!("key pair {name} refused as the same key as {id}"))
+            }
             DomainError::Duplicate => Fault::Conflict(format!("Key pair '{name}' already exists.")),
             DomainError::QuotaExceeded { .. } => {
                 Fault::Forbidden("Quota exceeded, too many key pairs.".into())

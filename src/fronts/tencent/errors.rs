@@ -126,6 +126,13 @@ impl TcError {
                 "The public key is not a valid OpenSSH RSA public key.",
             ),
             DomainError::InUse => TcError::key_pair_in_use(about.key_id),
+            DomainError::SameKey { id } => TcError::new(
+                "InvalidPublicKey.Duplicate",
+                format!(
+                    "The public key is already used by the key pair `{}`.",
+                    super::ids::key_id(id)
+                ),
+            ),
             DomainError::Forbidden => TcError::new(
                 "AuthFailure.UnauthorizedOperation",
                 "You are not authorized to perform this operation. Check your CAM policies, and ensure that you are using the correct access keys.",

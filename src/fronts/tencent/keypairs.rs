@@ -10,7 +10,7 @@ use super::ids;
 use super::params::Params;
 use super::views;
 use super::{Ctx, TencentFront};
-use crate::domain::{DomainError, Found, KeypairSpec, Material, Page, Target};
+use crate::domain::{CreateRules, DomainError, Found, KeypairSpec, Material, Page, Target};
 use crate::keys::{ssh_key_type, Fingerprint, KeyKind, PrivateKeyEncoding};
 use crate::store::keypairs::{Keypair, KeypairChange, KeypairExtra, Order, Tag};
 use serde_json::{json, Map, Value};
@@ -217,7 +217,13 @@ async fn name_free(front: &TencentFront, target: &Target, name: &str) -> Result<
     }
 }
 
-fn spec(name: String, project: i64, tags: Vec<Tag>, material: Material) -> KeypairSpec {
+fn spec(
+    name: String,
+    project: i64,
+    tags: Vec<Tag>,
+    material: Material,
+    rules: CreateRules,
+) -> KeypairSpec {
     KeypairSpec {
         name,
         kind: KeyKind::Ssh,
@@ -229,6 +235,7 @@ fn spec(name: String, project: i64, tags: Vec<Tag>, material: Material) -> Keypa
             ..KeypairExtra::default()
         },
         tags,
+        rules,
     }
 }
 
@@ -252,7 +259,13 @@ pub async fn create(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
         .create(
             &ctx.caller,
             &target,
-            spec(name.clone(), project, tags.clone(), material),
+            spec(
+                name.clone(),
+                project,
+                tags.clone(),
+                material,
+                CreateRules::default(),
+            ),
         )
         .await
         .map_err(|e| TcError::domain(e, about))?;
@@ -266,11 +279,6 @@ pub async fn create(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
     ))
 }
 
-/// The base64 blob of an OpenSSH public key line.
-fn blob(public_key: &str) -> Option<&str> {
-    public_key.split_whitespace().nth(1)
-}
-
 /// `ImportKeyPair`: an OpenSSH RSA public key, not already stored in the caller's scope.
 pub async fn import(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
     let (name, project, tags) = new_keypair(p)?;
@@ -279,40 +287,14 @@ pub async fn import(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
         .ok_or_else(|| TcError::missing("PublicKey"))?
         .trim()
         .to_string();
-    let malformed = || {
-        TcError::domain(
+    // RSA only; the key itself is parsed (and refused as malformed) where it is stored.
+    if ssh_key_type(&public_key) != Some("ssh-rsa") {
+        return Err(TcError::domain(
             DomainError::InvalidKey(crate::keys::KeyError::InvalidSsh),
             About::default(),
-        )
-    };
-    let fingerprint = match crate::keys::ssh_fingerprint(&public_key, Fingerprint::Md5) {
-        Ok(f) if ssh_key_type(&public_key) == Some("ssh-rsa") => f,
-        _ => return Err(malformed()),
-    };
-    let target = target(front, ctx)?;
-    let key_blob = blob(&public_key).unwrap_or_default();
-    // Same key, same MD5 of its blob: look those up rather than read every key pair. (A key
-    // Nova stored from text with odd spacing keeps Nova's fingerprint of that text, so this
-    // check does not see it.)
-    let same = front
-        .services
-        .keypairs
-        .with_fingerprint(&target, &fingerprint)
-        .await
-        .map_err(|e| TcError::domain(e, About::default()))?;
-    if let Some(existing) = same
-        .iter()
-        .find(|kp| blob(&kp.public_key) == Some(key_blob))
-    {
-        return Err(TcError::new(
-            "InvalidPublicKey.Duplicate",
-            format!(
-                "The public key is already used by the key pair `{}`.",
-                ids::key_id(existing.id)
-            ),
         ));
     }
-    name_free(front, &target, &name).await?;
+    let target = target(front, ctx)?;
     let about = About {
         key_name: &name,
         ..About::default()
@@ -323,7 +305,19 @@ pub async fn import(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
         .create(
             &ctx.caller,
             &target,
-            spec(name.clone(), project, tags, Material::Import(public_key)),
+            spec(
+                name.clone(),
+                project,
+                tags,
+                Material::Import(public_key),
+                // Same key, same MD5 of its blob: in the insert's transaction, so two imports
+                // of one key cannot both pass. (A key Nova stored from text with odd spacing
+                // keeps Nova's fingerprint of that text, so this check does not see it.)
+                CreateRules {
+                    unique_key: true,
+                    name_before_limit: true,
+                },
+            ),
         )
         .await
         .map_err(|e| TcError::domain(e, about))?;

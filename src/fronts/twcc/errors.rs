@@ -158,6 +158,7 @@ impl TwccError {
             // This front deletes with Nova's rule (bound or not) and never pages by marker.
             DomainError::InUse => TwccError::Internal("key pair is bound".into()),
             DomainError::InvalidPage => TwccError::Internal("marker page".into()),
+            DomainError::SameKey { .. } => TwccError::Internal("same key refused".into()),
             DomainError::Invalid(why) | DomainError::Internal(why) => TwccError::Internal(why),
         }
     }

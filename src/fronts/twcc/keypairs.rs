@@ -7,7 +7,7 @@ use super::errors::TwccError;
 use super::params::CreateBody;
 use super::views;
 use super::TwccFront;
-use crate::domain::{KeypairSpec, Material, Principal, Target};
+use crate::domain::{CreateRules, KeypairSpec, Material, Principal, Target};
 use crate::keys::{Fingerprint, KeyKind, PrivateKeyEncoding, SshKeyOptions};
 use crate::store::keypairs::{Keypair, Order};
 use actix_web::HttpResponse;
@@ -127,6 +127,7 @@ pub async fn create(call: Call<'_>, body: CreateBody) -> Result<HttpResponse, Tw
         fingerprint: Fingerprint::Md5,
         extra: Default::default(),
         tags: Vec::new(),
+        rules: CreateRules::default(),
     };
     let created = call
         .front

@@ -169,12 +169,28 @@ fn create(
     owner: &Owner,
     limit: Option<i64>,
 ) -> Result<Keypair, StoreError> {
+    if new.rules.unique_key {
+        let blob = key_blob(&new.public_key);
+        if let Some(same) = with_fingerprint(tx, owner, &new.fingerprint)?
+            .into_iter()
+            .find(|kp| key_blob(&kp.public_key) == blob)
+        {
+            return Err(StoreError::SameKey { id: same.id });
+        }
+    }
+    // Per user the unique index refuses a taken name at the insert; asked before the limit,
+    // or per project (no such index), it is looked up.
+    let taken = || -> Result<bool, StoreError> { Ok(get(tx, owner, &new.name)?.is_some()) };
+    let name_first = new.rules.name_before_limit && limit.is_some();
+    if name_first && taken()? {
+        return Err(StoreError::Duplicate);
+    }
     if let Some(limit) = limit {
         if count(tx, owner)? + 1 > limit {
             return Err(StoreError::LimitReached { limit });
         }
     }
-    if matches!(owner, Owner::Project(_)) && get(tx, owner, &new.name)?.is_some() {
+    if !name_first && matches!(owner, Owner::Project(_)) && taken()? {
         return Err(StoreError::Duplicate);
     }
     tx.prepare_cached(
@@ -223,6 +239,11 @@ fn create(
         created_at: new.created_at,
         extra: new.extra.clone(),
     })
+}
+
+/// The base64 blob of an OpenSSH public key line: the key itself, without its comment.
+fn key_blob(public_key: &str) -> Option<&str> {
+    public_key.split_whitespace().nth(1)
 }
 
 /// Renames and/or re-describes the key pair `name` of `owner`.
@@ -407,18 +428,6 @@ impl KeypairStore for SqliteStore {
         })
     }
 
-    fn keypairs_with_fingerprint(
-        &self,
-        owner: &Owner,
-        fingerprint: &str,
-    ) -> BoxFuture<'static, Result<Vec<Keypair>, StoreError>> {
-        // A few indexed rows at most: inline, like `get_keypair`.
-        ready(
-            self.engine
-                .read(|c| with_fingerprint(c, owner, fingerprint)),
-        )
-    }
-
     fn create_keypair(
         &self,
         new: NewKeypair,
@@ -519,6 +528,7 @@ impl KeypairStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::keypairs::CreateRules;
     use crate::store::sqlite::migrations;
 
     fn db() -> Connection {
@@ -553,7 +563,44 @@ mod tests {
             extra: KeypairExtra::default(),
             tags: Vec::new(),
             id_comment: None,
+            rules: CreateRules::default(),
         }
+    }
+
+    #[test]
+    fn create_rules_refuse_the_same_key_first_and_the_name_before_the_limit() {
+        let conn = db();
+        let mut first = new("u", "a");
+        first.public_key = "ssh-rsa AAAAkey one@host".into();
+        let first = create(&conn, &first, &user("u"), None).unwrap();
+        // The same key under another comment, asked to be unique: refused, naming the first.
+        let mut again = new("u", "a");
+        again.public_key = "ssh-rsa AAAAkey other-comment".into();
+        again.rules.unique_key = true;
+        let err = create(&conn, &again, &user("u"), Some(1)).unwrap_err();
+        assert!(
+            matches!(err, StoreError::SameKey { id } if id == first.id),
+            "{err:?}"
+        );
+        // Another user, or another key with the same stored fingerprint: no refusal.
+        again.user_id = "v".into();
+        create(&conn, &again, &user("v"), None).unwrap();
+        let mut other = new("u", "b");
+        other.public_key = "ssh-rsa AAAAother x".into();
+        other.rules.unique_key = true;
+        create(&conn, &other, &user("u"), None).unwrap();
+        // At the limit with a taken name: the limit by default, the name when asked first.
+        let taken = new("u", "a");
+        let err = create(&conn, &taken, &user("u"), Some(2)).unwrap_err();
+        assert!(
+            matches!(err, StoreError::LimitReached { limit: 2 }),
+            "{err:?}"
+        );
+        let mut name_first = new("u", "a");
+        name_first.rules.name_before_limit = true;
+        let err = create(&conn, &name_first, &user("u"), Some(2)).unwrap_err();
+        assert!(matches!(err, StoreError::Duplicate), "{err:?}");
+        assert_eq!(count(&conn, &user("u")).unwrap(), 2, "nothing was added");
     }
 
     #[test]

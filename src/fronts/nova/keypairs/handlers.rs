@@ -7,7 +7,7 @@
 use super::rendered::BodyKey;
 use super::schema::{self, KeypairFeatures};
 use super::view;
-use crate::domain::{KeypairSpec, Material, Page, Target};
+use crate::domain::{CreateRules, KeypairSpec, Material, Page, Target};
 use crate::fronts::nova::fault::{Fault, KeypairCall};
 use crate::fronts::nova::microversion::{select, VersionRange};
 use crate::fronts::nova::reply::Reply;
@@ -109,6 +109,7 @@ pub async fn create(
         fingerprint: Fingerprint::NovaMd5,
         extra: Default::default(),
         tags: Vec::new(),
+        rules: CreateRules::default(),
     };
     let created = front
         .keypairs
