@@ -11,6 +11,7 @@ pub mod body;
 pub mod deadline;
 pub mod front;
 pub mod observe;
+pub mod rendered;
 pub mod request_log;
 
 pub use activity::{ActivityFilter, ActivitySource};

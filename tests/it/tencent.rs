@@ -1075,6 +1075,73 @@ async fn association_follows_the_state_and_os_rules() {
     assert!(names(&app, DEMO).await.is_empty());
 }
 
+/// Describe answers are rendered once and kept until the next write: every kind of write,
+/// through any front or the controls, shows in the very next describe.
+#[actix_web::test]
+async fn describe_follows_every_write_whatever_made_it() {
+    let app = tencent_app().await;
+    let token = login(app.identity, "demo", "demo").await;
+    let id = import(&app, DEMO, "first", RSA1).await;
+    let first = describe(&app, DEMO, json!({})).await;
+    let again = tc(&app, DEMO, "DescribeKeyPairs", json!({})).await;
+    assert_eq!(ok(&again)["KeyPairSet"], first["KeyPairSet"]);
+    assert_ne!(
+        ok(&again)["RequestId"],
+        first["RequestId"],
+        "ids stay per request"
+    );
+    // An instance write binds the key: the same rows, a new answer.
+    let vm = instance(&app, "stopped", "linux", "demo", "demo").await;
+    ok(&tc(
+        &app,
+        DEMO,
+        "AssociateInstancesKeyPairs",
+        json!({"InstanceIds": [vm], "KeyIds": [id]}),
+    )
+    .await);
+    let listed = describe(&app, DEMO, json!({})).await;
+    assert_eq!(
+        listed["KeyPairSet"][0]["AssociatedInstanceIds"],
+        json!([vm])
+    );
+    // A key pair made through Nova, then a page of one.
+    let r = call(
+        app.compute,
+        "POST",
+        "/v2.1/os-keypairs",
+        &[
+            ("X-Auth-Token", &token),
+            ("Content-Type", "application/json"),
+        ],
+        &json!({"keypair": {"name": "from-nova", "public_key": RSA2}}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let listed = describe(&app, DEMO, json!({})).await;
+    assert_eq!(listed["TotalCount"], 2);
+    assert_eq!(listed["KeyPairSet"][0]["KeyName"], "from-nova");
+    let one = describe(&app, DEMO, json!({"Limit": 1, "Offset": 1})).await;
+    assert_eq!(
+        one["KeyPairSet"][0]["KeyName"], "first",
+        "another page, another answer"
+    );
+    // A rename, then a reset through the controls.
+    ok(&tc(
+        &app,
+        DEMO,
+        "ModifyKeyPairAttribute",
+        json!({"KeyId": id, "KeyName": "renamed"}),
+    )
+    .await);
+    assert_eq!(
+        describe(&app, DEMO, json!({"Limit": 1, "Offset": 1})).await["KeyPairSet"][0]["KeyName"],
+        "renamed"
+    );
+    let r = ctl(app.front("tencent"), "POST", "/_novakeys/reset", json!({})).await;
+    assert!(r.status < 300, "{} {}", r.status, r.text());
+    assert_eq!(describe(&app, DEMO, json!({})).await["TotalCount"], 0);
+}
+
 /// One store, two faces: what Tencent renames Nova lists under the new name with the same
 /// fingerprint; a key bound through Tencent cannot go through Tencent, can through Nova, and
 /// the instance keeps its key name.

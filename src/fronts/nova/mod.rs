@@ -52,7 +52,7 @@ pub struct NovaFront {
     public_url: Option<String>,
     identity_endpoint: Endpoint,
     /// Rendered key pair lists and shows, valid until the next write.
-    rendered: keypairs::rendered::Rendered,
+    rendered: crate::http::rendered::Rendered,
 }
 
 impl NovaFront {

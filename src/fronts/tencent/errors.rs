@@ -7,6 +7,7 @@
 
 use crate::domain::DomainError;
 use crate::http::Injected;
+use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
 
@@ -158,8 +159,8 @@ impl TcError {
 /// What an action answers: the members of `Response` before its `RequestId`.
 pub enum Fields {
     Members(Map<String, Value>),
-    /// A JSON object already rendered from typed views (a listing).
-    Object(String),
+    /// A JSON object already rendered from typed views (a listing, perhaps a cached one).
+    Rendered(Bytes),
 }
 
 /// A successful answer: `fields` plus the request id, inside `Response`.
@@ -169,31 +170,33 @@ pub fn success(fields: Fields, request_id: &str) -> HttpResponse {
             fields.insert("RequestId".into(), Value::String(request_id.into()));
             answer(json!({ "Response": fields }).to_string())
         }
-        Fields::Object(object) => {
-            let members = object.trim_end().strip_suffix('}').unwrap_or("{");
-            let comma = if members.trim_end().ends_with('{') {
-                ""
+        Fields::Rendered(object) => {
+            // The object's members, then the request id, inside `Response`.
+            let object = object.trim_ascii_end();
+            let members = object.strip_suffix(b"}").unwrap_or(b"{");
+            let comma: &[u8] = if members.trim_ascii_end().ends_with(b"{") {
+                b""
             } else {
-                ","
+                b","
             };
             let id = Value::String(request_id.into()).to_string();
-            let mut body = String::with_capacity(members.len() + id.len() + 32);
+            let mut body = Vec::with_capacity(members.len() + id.len() + 32);
             for part in [
-                r#"{"Response":"#,
+                br#"{"Response":"#,
                 members,
                 comma,
-                r#""RequestId":"#,
-                &id,
-                "}}",
+                br#""RequestId":"#,
+                id.as_bytes(),
+                b"}}",
             ] {
-                body.push_str(part);
+                body.extend_from_slice(part);
             }
             answer(body)
         }
     }
 }
 
-fn answer(body: String) -> HttpResponse {
+fn answer(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Content-Type", "application/json"))
         .body(body)
@@ -289,7 +292,8 @@ mod tests {
                 unreachable!()
             };
             let as_map = body(success(Fields::Members(members), "req-\"1\"")).await;
-            let as_text = body(success(Fields::Object(object.to_string()), "req-\"1\"")).await;
+            let rendered = Bytes::from(object.to_string());
+            let as_text = body(success(Fields::Rendered(rendered), "req-\"1\"")).await;
             assert_eq!(as_text, as_map);
             let v: Value = serde_json::from_str(&as_text).unwrap();
             assert_eq!(v["Response"]["RequestId"], "req-\"1\"");

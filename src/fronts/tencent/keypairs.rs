@@ -11,8 +11,10 @@ use super::params::Params;
 use super::views;
 use super::{Ctx, TencentFront};
 use crate::domain::{CreateRules, DomainError, Found, KeypairSpec, Material, Page, Target};
+use crate::http::rendered::BodyKey;
 use crate::keys::{ssh_key_type, Fingerprint, KeyKind, PrivateKeyEncoding};
 use crate::store::keypairs::{Keypair, KeypairChange, KeypairExtra, Order, Tag};
+use actix_web::web::Bytes;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -325,6 +327,7 @@ pub async fn import(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
 }
 
 /// One `Filters` item, checked.
+#[derive(Debug)]
 enum Filter {
     Name(Vec<String>),
     Project(Vec<i64>),
@@ -441,6 +444,14 @@ pub async fn describe(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
     };
     let filters = filters(p)?;
     let target = target(front, ctx)?;
+    // Taken before the rows (and the instances bound to them) are read: see `Rendered`.
+    let token = front.services.keypairs.change_token();
+    let key = BodyKey::new("DescribeKeyPairs")
+        .part(&format!("{:?}", target.owner()))
+        .part(&format!("{wanted:?} {filters:?} {offset} {limit}"));
+    if let Some(object) = front.described.get(&key, token) {
+        return Ok(Fields::Rendered(object));
+    }
     let (page, total) = front
         .services
         .keypairs
@@ -471,8 +482,9 @@ pub async fn describe(front: &TencentFront, ctx: &Ctx, p: &Params) -> Answer {
     // About 700 bytes a key pair: one allocation, no regrowth.
     let mut object = Vec::with_capacity(64 + 768 * listing.key_pair_set.len());
     serde_json::to_writer(&mut object, &listing).map_err(|_| TcError::internal())?;
-    let object = String::from_utf8(object).map_err(|_| TcError::internal())?;
-    Ok(Fields::Object(object))
+    let object = Bytes::from(object);
+    front.described.put(key, token, object.clone());
+    Ok(Fields::Rendered(object))
 }
 
 /// `ModifyKeyPairAttribute`: a new name and/or description (≤ 60 characters); the id stays.

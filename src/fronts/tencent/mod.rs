@@ -36,6 +36,8 @@ pub struct TencentSettings {}
 
 pub struct TencentFront {
     services: Services,
+    /// `DescribeKeyPairs` members as rendered, until the next write (SDK polling loops).
+    described: crate::http::rendered::Rendered,
 }
 
 /// Who a request is from, once its signature holds.
@@ -45,7 +47,10 @@ pub struct Ctx {
 
 impl TencentFront {
     pub fn new(_settings: TencentSettings, services: Services) -> TencentFront {
-        TencentFront { services }
+        TencentFront {
+            services,
+            described: Default::default(),
+        }
     }
 
     /// A lowercase uuid4 (from the determinism service, so `--seed` makes them repeatable).

@@ -4,7 +4,6 @@
 //! differences come from `KeypairFeatures` and the schema tables, never from version checks
 //! here; every refusal goes through `Fault::keypair` (Nova's one table).
 
-use super::rendered::BodyKey;
 use super::schema::{self, KeypairFeatures};
 use super::view;
 use crate::domain::{CreateRules, KeypairSpec, Material, Page, Target};
@@ -13,6 +12,7 @@ use crate::fronts::nova::microversion::{select, VersionRange};
 use crate::fronts::nova::reply::Reply;
 use crate::fronts::nova::request::ComputeRequest;
 use crate::fronts::nova::NovaFront;
+use crate::http::rendered::BodyKey;
 use crate::keys::{Fingerprint, KeyKind, PrivateKeyEncoding, SshKeyOptions};
 use crate::pycompat::jsonschema::{validate, Origin};
 use crate::store::keypairs::{Order, Owner};

@@ -1,9 +1,9 @@
-//! Rendered `GET /os-keypairs` and `GET /os-keypairs/{name}` bodies, kept until the next
-//! write to the store.
+//! Rendered answers (Nova's `GET /os-keypairs` and `/os-keypairs/{name}` bodies, Tencent's and
+//! Alibaba's `DescribeKeyPairs` members), kept until the next write to the store.
 //!
-//! Test suites list and show the same user's key pairs over and over between writes. Reading
-//! 100 rows and rendering ~18 KB of JSON cost ten times a `show`, and a `show`'s SQLite read
-//! (a read transaction with its file locks) was a sixth of its cost. An entry is only served
+//! Test suites and SDK polling loops list and show the same user's key pairs over and over
+//! between writes. Reading 100 rows and rendering ~18 KB of JSON cost ten times a `show`, and
+//! a `show`'s SQLite read (a read transaction with its file locks) was a sixth of its cost. An entry is only served
 //! while the store's change token still has the value it had *before* the rows were read, so
 //! any key pair write retires every entry.
 
