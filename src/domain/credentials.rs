@@ -21,10 +21,7 @@ pub const CLOUDS: &[&str] = &["alibaba", "tencent", "twcc"];
 
 /// Keystone's id of a credential: hex SHA-256 of the access key (as for its `ec2` type).
 pub fn credential_id(access: &str) -> String {
-    Sha256::digest(access.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    base16ct::lower::encode_string(&Sha256::digest(access.as_bytes()))
 }
 
 /// What a signed request acts as.

@@ -180,23 +180,12 @@ pub fn acs3_canonical_request<'a>(
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 0xf)] as char);
-    }
-    s
+    base16ct::lower::encode_string(bytes)
 }
 
+/// Hex of either case.
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    base16ct::mixed::decode_vec(s).ok()
 }
 
 /// Hex SHA-256 (payload hashes and the ACS3 string to sign).

@@ -14,7 +14,7 @@ const ICON: &str = include_str!("assets/icon.svg");
 
 fn versioned(file: &str, body: &str) -> String {
     let hash = Sha256::digest(body.as_bytes());
-    let hex: String = hash.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let hex = base16ct::lower::encode_string(&hash[..6]);
     format!("/static/{file}?v={hex}")
 }
 

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 fn stable_id(seed: &str) -> String {
     let digest = Md5::digest(seed.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&digest)
 }
 
 /// `identity_url` is the full `…/v3/` URL, `compute_url` the full `…/v2.1` URL.

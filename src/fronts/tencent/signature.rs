@@ -69,18 +69,13 @@ pub fn parse_authorization(value: &str) -> Option<Tc3Authorization> {
     })
 }
 
+/// Hex of either case.
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    base16ct::mixed::decode_vec(text).ok()
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(bytes)
 }
 
 /// The SHA-256 hex the TC3 canonical request ends with.
