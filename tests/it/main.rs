@@ -23,3 +23,4 @@ mod security_identity;
 mod security_listeners;
 mod tencent;
 mod twcc;
+mod wal_index;

@@ -5,6 +5,9 @@
 //! on `SQLITE_BUSY` keeps latency flat); reads use a small pool of reader connections so they
 //! never wait behind a write. `Durability::Normal` is WAL + `synchronous=NORMAL`, `Full` is
 //! `synchronous=FULL` (every commit fsynced).
+//!
+//! Every connection to the file goes through SQLite's `unix-excl` VFS (see [`open_file`]): the
+//! WAL index lives in this process's memory, and no other process can open the database.
 
 use super::{migrations, wal};
 use crate::store::{Durability, StoreError};
@@ -68,24 +71,29 @@ impl Engine {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
         }
-        let writer = Connection::open(file)?;
+        let writer = open_file(file, OpenFlags::default())?;
+        claim(&writer, file)?;
         configure(&writer, durability, true)?;
         migrations::migrate(&writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
-            let reader = Connection::open_with_flags(
+            // Read-only by pragma, not by opening the file read-only: `unix-excl` handles the
+            // locks of read-only file handles as plain POSIX locks, and the last of those to
+            // unlock would drop the process's exclusive lock on the file (see `open_file`).
+            let reader = open_file(
                 file,
-                OpenFlags::SQLITE_OPEN_READ_ONLY
+                OpenFlags::SQLITE_OPEN_READ_WRITE
                     | OpenFlags::SQLITE_OPEN_NO_MUTEX
                     | OpenFlags::SQLITE_OPEN_URI,
             )?;
             configure(&reader, durability, false)?;
+            reader.pragma_update(None, "query_only", true)?;
             readers.push(Mutex::new(reader));
         }
         // Checkpoints move off the request path (see `checkpoint_in_background`); SQLite's own
         // automatic one stays as a backstop at a much larger WAL.
         writer.pragma_update(None, "wal_autocheckpoint", BACKSTOP_CHECKPOINT_PAGES)?;
-        let checkpointer = Connection::open(file)?;
+        let checkpointer = open_file(file, OpenFlags::default())?;
         configure(&checkpointer, durability, false)?;
         // Only commits that are fsynced pay for growing the file (see `wal`).
         let ahead = match durability {
@@ -383,6 +391,41 @@ fn run_batch(conn: &Connection, mut jobs: impl Iterator<Item = Job>) -> Committe
     }
 }
 
+/// SQLite's VFS for a database only this process uses. Its first lock on the file from a
+/// writable handle is an exclusive POSIX lock on the whole shared range, kept until the last
+/// handle of this process on the file closes, so other processes cannot even read. And with
+/// that lock held its WAL index is kept in heap memory shared by the process's connections
+/// (keyed by the file's inode, locks counted in memory) instead of a memory-mapped `<db>-shm`
+/// file: truncating or replacing that file under the default VFS made the next access to the
+/// mapping raise SIGBUS. A new process rebuilds the index from the WAL, as after a crash.
+const VFS: &str = "unix-excl";
+
+/// Opens a connection to the database file through [`VFS`]; every connection to it must, so
+/// that all of them share one WAL index (and hold a writable handle: see the readers).
+pub(super) fn open_file(file: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
+    Ok(Connection::open_with_flags_and_vfs(file, flags, VFS)?)
+}
+
+/// Bounds the wait for a database another process has open, before saying so.
+const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Takes the exclusive lock of [`VFS`] for this process with a first read (no-op when this
+/// process holds it already), or says that another process has the database open: a running
+/// `novakeys serve`, which keeps it for its whole life, or anything else.
+fn claim(conn: &Connection, file: &Path) -> Result<(), StoreError> {
+    conn.busy_timeout(CLAIM_WAIT)?;
+    match conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0)) {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => {
+            Err(StoreError::Io(format!(
+                "{} is in use by another process (a running novakeys serve keeps its database to itself); stop it first, or use another --db",
+                file.display()
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     // A panic while holding a connection leaves no half transaction behind (rusqlite rolls back
     // on drop), so the connection is still usable.
@@ -617,6 +660,46 @@ mod tests {
             "a grouped write moves the generation"
         );
         assert_eq!(keys_in_t(&store), [2]);
+    }
+
+    /// The WAL index is in memory (no `-shm` file, which the default VFS maps and a truncation
+    /// turned into SIGBUS), and every connection sees it: each reader reads each write.
+    #[test]
+    fn a_file_store_keeps_its_wal_index_in_memory_shared_by_its_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = Engine::open(path.to_str().unwrap(), Durability::Normal).unwrap();
+        store
+            .write(|c| Ok(c.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)")?))
+            .unwrap();
+        for k in 0..3 * READERS as i64 {
+            store
+                .write_grouped(move |c| Ok(c.execute("INSERT INTO t (k) VALUES (?1)", [k])?))
+                .unwrap();
+            assert_eq!(keys_in_t(&store), (0..=k).collect::<Vec<_>>());
+        }
+        assert!(dir.path().join("s.db-wal").exists());
+        assert!(!dir.path().join("s.db-shm").exists());
+        super::super::checkpoint_file(path.to_str().unwrap()).unwrap();
+        assert_eq!(wal_len(&dir), 0);
+        assert!(!dir.path().join("s.db-shm").exists());
+        assert_eq!(keys_in_t(&store).len(), 3 * READERS);
+    }
+
+    /// Readers open the file writable (see `open_file`), so only the pragma keeps them from
+    /// writing.
+    #[test]
+    fn readers_refuse_to_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = Engine::open(path.to_str().unwrap(), Durability::Normal).unwrap();
+        for _ in 0..READERS {
+            let wrote = store.read(|c| Ok(c.execute_batch("CREATE TABLE r (k INTEGER)")?));
+            assert!(matches!(wrote, Err(StoreError::Backend(_))), "{wrote:?}");
+        }
+        assert!(store
+            .write(|c| Ok(c.execute_batch("CREATE TABLE r (k INTEGER)")?))
+            .is_ok());
     }
 
     fn wal_len(dir: &tempfile::TempDir) -> u64 {

@@ -128,7 +128,7 @@ pub fn checkpoint_file(db: &str) -> Result<(), StoreError> {
     if db == ":memory:" {
         return Ok(());
     }
-    let conn = rusqlite::Connection::open(db)?;
+    let conn = engine::open_file(std::path::Path::new(db), rusqlite::OpenFlags::default())?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // (busy, frames in the WAL, frames checkpointed)
     let (busy, log, done): (i64, i64, i64) =
