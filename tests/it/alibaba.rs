@@ -1487,6 +1487,66 @@ async fn hostile_input_gets_alibabas_errors_and_stores_nothing() {
 
 // ---- one store, two fronts -------------------------------------------------------------------
 
+/// Describe answers are rendered once and kept until the next write: every write, through
+/// either front or the controls, shows in the very next describe, and each answer keeps its
+/// own RequestId first.
+#[actix_web::test]
+async fn describe_follows_every_write_whatever_made_it() {
+    let app = app().await;
+    let c = Ali::new(&app, DEMO, Mode::Rpc);
+    let token = login(app.identity, "demo", "demo").await;
+    c.import("first", &key("rsa2048.pub")).await;
+    let page = [("RegionId", "cn-hangzhou")];
+    let a = c.call("DescribeKeyPairs", &page).await;
+    let b = c.call("DescribeKeyPairs", &page).await;
+    assert!(a.text().starts_with(r#"{"RequestId":""#), "{}", a.text());
+    assert_ne!(a.json()["RequestId"], b.json()["RequestId"]);
+    assert_eq!(a.json()["KeyPairs"], b.json()["KeyPairs"]);
+    assert_eq!(c.names(&[]).await, (vec!["first".to_string()], 1));
+    // Made through Nova: in the next describe, newest first.
+    let r = call(
+        app.compute,
+        "POST",
+        "/v2.1/os-keypairs",
+        &[
+            ("X-Auth-Token", &token),
+            ("Content-Type", "application/json"),
+        ],
+        &json!({"keypair": {"name": "from-nova", "public_key": key("ed25519.pub")}}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        c.names(&[]).await,
+        (vec!["from-nova".to_string(), "first".to_string()], 2)
+    );
+    // Another shape of request, another answer; then a delete and a reset.
+    let with_keys = c
+        .ok(
+            "DescribeKeyPairs",
+            &[("RegionId", "cn-hangzhou"), ("IncludePublicKey", "true")],
+        )
+        .await;
+    assert!(with_keys["KeyPairs"]["KeyPair"][0]["PublicKey"].is_string());
+    assert!(
+        c.ok("DescribeKeyPairs", &page).await["KeyPairs"]["KeyPair"][0]
+            .get("PublicKey")
+            .is_none()
+    );
+    c.ok(
+        "DeleteKeyPairs",
+        &[
+            ("RegionId", "cn-hangzhou"),
+            ("KeyPairNames", r#"["first"]"#),
+        ],
+    )
+    .await;
+    assert_eq!(c.names(&[]).await, (vec!["from-nova".to_string()], 1));
+    let r = control(app.front("alibaba"), "POST", "/_novakeys/reset", &json!({})).await;
+    assert!(r.status < 300, "{} {}", r.status, r.text());
+    assert_eq!(c.names(&[]).await.1, 0);
+}
+
 #[actix_web::test]
 async fn a_key_pair_is_the_same_through_alibaba_and_nova() {
     let app = app().await;

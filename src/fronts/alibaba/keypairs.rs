@@ -6,8 +6,10 @@ use super::errors::AliError;
 use super::views::Answer;
 use super::{ids, rules, views, AlibabaFront, Call};
 use crate::domain::{CreateRules, KeypairSpec, Material};
+use crate::http::rendered::BodyKey;
 use crate::keys::{Fingerprint, KeyKind, PrivateKeyEncoding, SshKeyOptions};
 use crate::store::keypairs::{KeypairExtra, Order};
+use actix_web::web::Bytes;
 use serde_json::{json, Value};
 
 /// The comment of the public keys CreateKeyPair makes (novakeys' choice: Alibaba documents
@@ -161,6 +163,16 @@ pub async fn describe(
     let pattern = p.get("KeyPairName").filter(|n| !n.is_empty());
     let fingerprint = p.get("KeyPairFingerPrint").filter(|f| !f.is_empty());
     let target = front.target(call)?;
+    // Taken before the rows are read: see `Rendered`.
+    let token = front.services.keypairs.change_token();
+    let key = BodyKey::new("DescribeKeyPairs")
+        .part(&format!("{:?}", target.owner()))
+        .part(&format!(
+            "{group:?} {page_number} {page_size} {include_public_key} {tag_filter:?} {pattern:?} {fingerprint:?}"
+        ));
+    if let Some(members) = front.described.get(&key, token) {
+        return Ok(Answer::Text(views::with_request_id(request_id, &members)));
+    }
     let keep = |kp: &crate::store::keypairs::Keypair, tags: &[crate::store::keypairs::Tag]| {
         pattern.is_none_or(|pat| rules::wildcard_match(pat, &kp.name))
             && fingerprint.is_none_or(|f| views::fingerprint(kp) == f)
@@ -180,9 +192,11 @@ pub async fn describe(
         .iter()
         .map(|f| views::KeyPairItem::new(f, include_public_key))
         .collect();
-    views::describe(request_id, total, page_number, page_size, items)
-        .map(Answer::Text)
-        .map_err(|_| AliError::internal())
+    let members = views::describe(total, page_number, page_size, items)
+        .map(Bytes::from)
+        .map_err(|_| AliError::internal())?;
+    front.described.put(key, token, members.clone());
+    Ok(Answer::Text(views::with_request_id(request_id, &members)))
 }
 
 pub async fn delete(

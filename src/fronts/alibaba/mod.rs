@@ -53,6 +53,9 @@ pub struct AlibabaFront {
     settings: AlibabaSettings,
     services: Services,
     nonces: nonce::Nonces,
+    /// `DescribeKeyPairs` answers as rendered (without their `RequestId`), until the next
+    /// write: SDK polling loops describe the same page over and over.
+    described: crate::http::rendered::Rendered,
 }
 
 /// The six actions.
@@ -109,6 +112,7 @@ impl AlibabaFront {
             settings,
             services,
             nonces: nonce::Nonces::default(),
+            described: Default::default(),
         }
     }
 }

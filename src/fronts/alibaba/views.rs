@@ -113,17 +113,16 @@ impl<'a> KeyPairItem<'a> {
     }
 }
 
+/// `DescribeKeyPairs`' members but its `RequestId` (see [`with_request_id`]).
 pub fn describe(
-    request_id: &str,
     total: u64,
     page_number: u64,
     page_size: u64,
     items: Vec<KeyPairItem<'_>>,
-) -> Result<String, serde_json::Error> {
+) -> Result<Vec<u8>, serde_json::Error> {
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct Describe<'a> {
-        request_id: &'a str,
         total_count: u64,
         page_number: u64,
         page_size: u64,
@@ -139,15 +138,25 @@ pub fn describe(
     serde_json::to_writer(
         &mut text,
         &Describe {
-            request_id,
             total_count: total,
             page_number,
             page_size,
             key_pairs: Items { key_pair: items },
         },
     )?;
-    // serde_json writes UTF-8 only.
-    Ok(String::from_utf8(text).unwrap_or_default())
+    Ok(text)
+}
+
+/// A rendered object (`{…}`, not empty) with `RequestId` as its first member, as ECS answers.
+pub fn with_request_id(request_id: &str, object: &[u8]) -> String {
+    let id = Value::String(request_id.into()).to_string();
+    let rest = String::from_utf8_lossy(object.strip_prefix(b"{").unwrap_or(object));
+    let mut text = String::with_capacity(rest.len() + id.len() + 16);
+    text.push_str(r#"{"RequestId":"#);
+    text.push_str(&id);
+    text.push(',');
+    text.push_str(&rest);
+    text
 }
 
 /// One instance's outcome of an Attach/Detach.
@@ -233,12 +242,15 @@ mod tests {
             keypair: kp(ED, "stored"),
             tags: vec![],
         };
-        let text = describe("req-1", 11, 2, 10, vec![KeyPairItem::new(&f, true)]).unwrap();
+        let members = describe(11, 2, 10, vec![KeyPairItem::new(&f, true)]).unwrap();
+        let text = with_request_id("req-1", &members);
         let expected = format!(
             r#"{{"RequestId":"req-1","TotalCount":11,"PageNumber":2,"PageSize":10,"KeyPairs":{{"KeyPair":[{{"KeyPairName":"k1","KeyPairFingerPrint":"stored","CreationTime":"2024-01-02T03:04Z","ResourceGroupId":"{}","PublicKey":"{ED}","Tags":{{"Tag":[]}}}}]}}}}"#,
             ids::default_resource_group("p")
         );
         assert_eq!(text, expected);
+        let quoted = with_request_id("a\"b", &members);
+        assert!(quoted.starts_with(r#"{"RequestId":"a\"b","TotalCount":11,"#), "{quoted}");
     }
 
     #[test]
