@@ -433,16 +433,40 @@ pub fn redact_query_with(query: &str, secrets: &mut Vec<String>) -> String {
     if !SECRET_LOOKING.is_match(query.as_bytes()) {
         return query.to_string();
     }
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        if secret_name(&k) {
-            secrets.push(v.into_owned());
-            out.append_pair(&k, REDACTED);
+    // Pairs stay as sent; only a secret one's value is replaced (re-encoding every pair cost
+    // a tenth of a signed Alibaba describe, whose query always carries its Signature).
+    let mut out = String::with_capacity(query.len());
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        if !raw_key.is_empty() && secret_name(&form_decoded(raw_key)) {
+            let value = form_decoded(raw_value);
+            if !value.is_empty() {
+                secrets.push(value.into_owned());
+            }
+            out.push_str(raw_key);
+            out.push('=');
+            out.push_str(REDACTED);
         } else {
-            out.append_pair(&k, &v);
+            out.push_str(pair);
         }
     }
-    out.finish()
+    out
+}
+
+/// One `application/x-www-form-urlencoded` component decoded (`+` is a space).
+fn form_decoded(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains(['%', '+']) {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let spaced = raw.replace('+', " ");
+    std::borrow::Cow::Owned(
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 /// An `application/x-www-form-urlencoded` body (web forms; nothing but printable ASCII
@@ -804,6 +828,16 @@ mod tests {
         );
         assert_eq!(redact_query("limit=2&marker=k1"), "limit=2&marker=k1");
         assert_eq!(redact_query(""), "");
+        // Encoded names count as what they decode to; the other pairs stay as sent.
+        let mut secrets = Vec::new();
+        assert_eq!(
+            redact_query_with(
+                "name=a%20b+c&Pass%77ord=p%40ss&X-Auth+Token=t&token&&",
+                &mut secrets
+            ),
+            "name=a%20b+c&Pass%77ord=***&X-Auth+Token=***&token=***&&"
+        );
+        assert_eq!(secrets, ["p@ss", "t"]);
     }
 
     fn entry(path: &str, response: actix_web::web::Bytes) -> Entry {

@@ -250,7 +250,10 @@ mod tests {
         );
         assert_eq!(text, expected);
         let quoted = with_request_id("a\"b", &members);
-        assert!(quoted.starts_with(r#"{"RequestId":"a\"b","TotalCount":11,"#), "{quoted}");
+        assert!(
+            quoted.starts_with(r#"{"RequestId":"a\"b","TotalCount":11,"#),
+            "{quoted}"
+        );
     }
 
     #[test]
