@@ -1,7 +1,9 @@
 //! The Alibaba Cloud ECS front end to end (the real app on port 0), signed by a small signer
 //! of its own below (written from seed-clouds.md §1.2, independent of the server's code).
 
-use crate::common::{call, login, raw_request, spawn_app, test_config, RawResponse, TestApp};
+use crate::common::{
+    call, login, nova_import, raw_request, spawn_app, test_config, RawResponse, TestApp,
+};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use novakeys::config::{AuthMode, Config};
@@ -1199,17 +1201,7 @@ async fn alibabas_limit_per_region_is_exact_under_concurrency() {
     assert_eq!(c.names(&[]).await.1, 3);
     // Nova's own quota still applies through Nova (Alibaba's limit is the Alibaba front's).
     let token = login(app.identity, "demo", "demo").await;
-    let r = call(
-        app.compute,
-        "POST",
-        "/v2.1/os-keypairs",
-        &[
-            ("X-Auth-Token", &token),
-            ("Content-Type", "application/json"),
-        ],
-        &json!({"keypair": {"name": "via-nova", "public_key": rsa}}).to_string(),
-    )
-    .await;
+    let r = nova_import(&app, &token, "via-nova", &rsa).await;
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
@@ -1504,17 +1496,7 @@ async fn describe_follows_every_write_whatever_made_it() {
     assert_eq!(a.json()["KeyPairs"], b.json()["KeyPairs"]);
     assert_eq!(c.names(&[]).await, (vec!["first".to_string()], 1));
     // Made through Nova: in the next describe, newest first.
-    let r = call(
-        app.compute,
-        "POST",
-        "/v2.1/os-keypairs",
-        &[
-            ("X-Auth-Token", &token),
-            ("Content-Type", "application/json"),
-        ],
-        &json!({"keypair": {"name": "from-nova", "public_key": key("ed25519.pub")}}).to_string(),
-    )
-    .await;
+    let r = nova_import(&app, &token, "from-nova", &key("ed25519.pub")).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
         c.names(&[]).await,

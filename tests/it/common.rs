@@ -189,6 +189,21 @@ pub async fn call(
 
 /// A project-scoped token of a fixture user (password = user name) on `project`.
 #[allow(dead_code)]
+/// Imports a key pair through Nova as the holder of `token` (the cross-front tests' way in).
+pub async fn nova_import(app: &TestApp, token: &str, name: &str, public_key: &str) -> RawResponse {
+    call(
+        app.compute,
+        "POST",
+        "/v2.1/os-keypairs",
+        &[
+            ("X-Auth-Token", token),
+            ("Content-Type", "application/json"),
+        ],
+        &serde_json::json!({"keypair": {"name": name, "public_key": public_key}}).to_string(),
+    )
+    .await
+}
+
 pub async fn login(identity: SocketAddr, user: &str, project: &str) -> String {
     let body = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": user, "domain": {"id": "default"}, "password": user}}}, "scope": {"project": {"name": project, "domain": {"id": "default"}}}}});
     let r = call(

@@ -2,7 +2,9 @@
 //! are signed here by a small TC3 and legacy signer of the test's own, written from Tencent's
 //! signing doc, so the server's verifier is checked against an independent implementation.
 
-use crate::common::{call, login, raw_request, spawn_app, test_config, RawResponse, TestApp};
+use crate::common::{
+    call, login, nova_import, raw_request, spawn_app, test_config, RawResponse, TestApp,
+};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use novakeys::config::{AuthMode, Config};
@@ -1105,17 +1107,7 @@ async fn describe_follows_every_write_whatever_made_it() {
         json!([vm])
     );
     // A key pair made through Nova, then a page of one.
-    let r = call(
-        app.compute,
-        "POST",
-        "/v2.1/os-keypairs",
-        &[
-            ("X-Auth-Token", &token),
-            ("Content-Type", "application/json"),
-        ],
-        &json!({"keypair": {"name": "from-nova", "public_key": RSA2}}).to_string(),
-    )
-    .await;
+    let r = nova_import(&app, &token, "from-nova", RSA2).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let listed = describe(&app, DEMO, json!({})).await;
     assert_eq!(listed["TotalCount"], 2);
