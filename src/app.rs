@@ -90,7 +90,7 @@ fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
 /// Opens the store and builds the services (what `serve` and the offline commands share).
 pub fn services(config: &Config) -> anyhow::Result<Services> {
     let store = store::open(&config.db, config.durability)
-        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
+        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", store::shown(&config.db)))?;
     store.index_by_project(config.keypair_scope == KeypairScope::Project)?;
     // Nothing stored before this start (not even key pairs from `novakeys seed`): then the
     // state right after the fixtures is the reset baseline as it stands.
@@ -264,9 +264,13 @@ fn cloud_fronts(
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
-        // Before anything opens the database: a second server on it is refused here.
-        let lock = crate::store::sqlite::lock_for_serving(&config.db)
-            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?;
+        // Before anything opens the database: a second server on a SQLite file is refused
+        // here. A PostgreSQL database is meant to be shared (no lock file, no checkpoint).
+        let lock = match store::backend(&config.db) {
+            Ok(store::Backend::Sqlite) => crate::store::sqlite::lock_for_serving(&config.db)
+                .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.db))?,
+            _ => None,
+        };
         let s = services(&config)?;
         s.domain.determinism.mark_start();
         let (mut listeners, mut bound) = match config.single_port {

@@ -79,7 +79,8 @@ pub struct ServeArgs {
         allow_hyphen_values = true
     )]
     pub alibaba_keypair_quota: Option<i64>,
-    /// SQLite database file, or `:memory:`. [default: $XDG_DATA_HOME/novakeys/novakeys.db]
+    /// SQLite database file, `:memory:`, or a PostgreSQL database (`postgres://USER@HOST:PORT/DB`,
+    /// `postgresql://...` or libpq `host=... dbname=...`). [default: $XDG_DATA_HOME/novakeys/novakeys.db]
     #[arg(long, env = "NOVAKEYS_DB")]
     pub db: Option<String>,
     /// How the compute API authenticates: keystone tokens, or noauth headers.

@@ -88,7 +88,7 @@ struct SeedArgs {
     /// Key pairs per user.
     #[arg(long)]
     keypairs_per_user: u64,
-    /// SQLite database file (created if missing; rows are added to what is there).
+    /// SQLite database file (created if missing) or PostgreSQL URL; rows are added to what is there.
     #[arg(long, env = "NOVAKEYS_DB")]
     db: String,
     /// User ids are this prefix followed by 0, 1, ...
@@ -211,7 +211,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         novakeys::store::Durability::Normal => "normal",
         novakeys::store::Durability::Full => "full",
     };
-    let store = format!("store {} (SQLite, durability {durability})", config.db);
+    let store = match novakeys::store::backend(&config.db) {
+        Ok(novakeys::store::Backend::Postgres) => {
+            format!("store {} (PostgreSQL)", novakeys::store::shown(&config.db))
+        }
+        _ => format!("store {} (SQLite, durability {durability})", config.db),
+    };
     actix_web::rt::System::new().block_on(async move {
         let app = App::build(config).await?;
         // Before the listening lines: a script may signal as soon as it has read them.
@@ -281,7 +286,7 @@ fn offline(args: &ServeArgs) -> anyhow::Result<(Config, app::Services)> {
 fn rotate(args: ServeArgs) -> anyhow::Result<()> {
     let (config, s) = offline(&args)?;
     s.domain.identity.rotate_signing_key()?;
-    println!("novakeys: new token signing key in {}; tokens of the previous key stay valid until the next rotation", config.db);
+    println!("novakeys: new token signing key in {}; tokens of the previous key stay valid until the next rotation", novakeys::store::shown(&config.db));
     Ok(())
 }
 
@@ -293,19 +298,26 @@ fn seed(args: SeedArgs) -> anyhow::Result<()> {
         project_id: args.project_id,
         batch: args.batch,
     };
+    let shown = novakeys::store::shown(&args.db);
     let store = novakeys::store::open(&args.db, novakeys::store::Durability::Normal)
-        .map_err(|e| anyhow::anyhow!("cannot seed {}: {e}", args.db))?;
+        .map_err(|e| anyhow::anyhow!("cannot seed {shown}: {e}"))?;
     let r = novakeys::domain::seed::seed(&*store, &plan)
-        .map_err(|e| anyhow::anyhow!("cannot seed {}: {e}", args.db))?;
+        .map_err(|e| anyhow::anyhow!("cannot seed {shown}: {e}"))?;
     let secs = r.elapsed.as_secs_f64();
+    // The size is the SQLite file's; a PostgreSQL database has no file here to measure.
+    let size = match novakeys::store::backend(&args.db) {
+        Ok(novakeys::store::Backend::Postgres) => String::new(),
+        _ => format!(
+            ", {} bytes ({:.0} bytes per key pair)",
+            r.db_bytes,
+            r.db_bytes as f64 / (r.total_keypairs.max(1)) as f64
+        ),
+    };
     println!(
-        "novakeys: seeded {} key pairs in {secs:.2} s ({:.0}/s); {} key pairs in {}, {} bytes ({:.0} bytes per key pair)",
+        "novakeys: seeded {} key pairs in {secs:.2} s ({:.0}/s); {} key pairs in {shown}{size}",
         r.inserted,
         r.inserted as f64 / secs.max(1e-9),
         r.total_keypairs,
-        args.db,
-        r.db_bytes,
-        r.db_bytes as f64 / (r.total_keypairs.max(1)) as f64
     );
     Ok(())
 }
@@ -335,7 +347,7 @@ fn import(file: std::path::PathBuf, args: ServeArgs) -> anyhow::Result<()> {
         "novakeys: imported {} key pairs and {} users into {}",
         image.rows("key_pairs"),
         image.rows("id_users"),
-        config.db
+        novakeys::store::shown(&config.db)
     );
     Ok(())
 }

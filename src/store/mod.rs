@@ -1,7 +1,9 @@
 //! # The store: what novakeys keeps, behind typed traits
 //!
 //! The domain services call these traits and nothing else; `sqlite` implements them (all SQL
-//! and all rusqlite use live there). Records are plain rows: no HTTP, no cloud's wire format.
+//! and all rusqlite use live there), and so does `postgres` (tokio-postgres), with the same
+//! semantics (`tests/it/store_conformance` runs one suite on both). Records are plain rows:
+//! no HTTP, no cloud's wire format.
 //! Key pair calls are async (writes wait for a group commit without holding a thread); the
 //! identity, state and snapshot calls are blocking: run them off the async workers.
 //!
@@ -14,6 +16,7 @@ pub mod identity;
 pub mod image;
 pub mod instances;
 pub mod keypairs;
+pub mod postgres;
 pub mod sqlite;
 
 mod error;
@@ -244,7 +247,8 @@ pub trait StateStore: Send + Sync {
     /// Replaces everything with `image` in one transaction (readers see the old or the new
     /// state); `Incompatible` if the image does not fit the schema.
     fn apply(&self, image: &Image) -> Result<Applied, StoreError>;
-    /// A new, empty store of the same kind, in memory (to build a reset baseline).
+    /// A new, empty store in memory (to build a reset baseline): of the same kind, or SQLite
+    /// for a backend without one (images are backend-neutral).
     fn scratch(&self) -> Result<Arc<dyn Store>, StoreError>;
 
     fn save_snapshot(&self, name: &str) -> Result<SnapshotInfo, StoreError>;
@@ -257,13 +261,53 @@ pub trait StateStore: Send + Sync {
 
 /// Everything the services need from one store.
 pub trait Store: KeypairStore + InstanceStore + IdentityStore + StateStore {
-    /// Where the data lives, for messages (a file path, or `:memory:`).
+    /// Where the data lives, for messages (a file path, `:memory:`, or a PostgreSQL URL
+    /// without its password).
     fn location(&self) -> String;
 }
 
-/// Opens the store `location` names: a SQLite file, or `:memory:`.
+/// Which store a `--db` value names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A `postgres://`/`postgresql://` URL or libpq `key=value` string: PostgreSQL; a path or
+/// `:memory:`: SQLite; any other `scheme://`: an error (it is no path anyone meant).
+pub fn backend(location: &str) -> Result<Backend, StoreError> {
+    if postgres::is_postgres(location) {
+        return Ok(Backend::Postgres);
+    }
+    if let Some((scheme, _)) = location.split_once("://") {
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        {
+            return Err(StoreError::Backend(format!(
+                "unsupported database URL scheme '{scheme}://' (use postgres://..., a file path or :memory:)"
+            )));
+        }
+    }
+    Ok(Backend::Sqlite)
+}
+
+/// `location` as messages show it (a PostgreSQL URL without its password).
+pub fn shown(location: &str) -> String {
+    match backend(location) {
+        Ok(Backend::Postgres) => postgres::redact(location),
+        _ => location.to_string(),
+    }
+}
+
+/// Opens the store `location` names (see [`backend`]). `durability` is SQLite's; PostgreSQL
+/// commits as the server is configured to.
 pub fn open(location: &str, durability: Durability) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(sqlite::SqliteStore::open(location, durability)?))
+    Ok(match backend(location)? {
+        Backend::Sqlite => Arc::new(sqlite::SqliteStore::open(location, durability)?),
+        Backend::Postgres => Arc::new(postgres::PgStore::open(location)?),
+    })
 }
 
 /// `[A-Za-z0-9_.-]{1,64}`, and not only dots: what a snapshot may be called.
@@ -273,4 +317,38 @@ pub fn valid_snapshot_name(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
         && !name.bytes().all(|b| b == b'.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_db_value_names_its_backend() {
+        for (db, want) in [
+            (":memory:", Backend::Sqlite),
+            ("/var/lib/nk.db", Backend::Sqlite),
+            ("nk.db", Backend::Sqlite),
+            ("./odd://name.db", Backend::Sqlite),
+            ("postgres://u@h:5432/db", Backend::Postgres),
+            ("postgresql://h/db", Backend::Postgres),
+            ("host=/run/postgresql dbname=nk", Backend::Postgres),
+        ] {
+            assert_eq!(backend(db).unwrap(), want, "{db}");
+        }
+        for db in [
+            "mysql://h/db",
+            "sqlite://nk.db",
+            "file://nk.db",
+            "redis+tls://h",
+        ] {
+            let err = backend(db).unwrap_err().to_string();
+            assert!(
+                err.starts_with("unsupported database URL scheme"),
+                "{db}: {err}"
+            );
+        }
+        assert_eq!(shown("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(shown("/tmp/u:pw@h.db"), "/tmp/u:pw@h.db");
+    }
 }

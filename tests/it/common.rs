@@ -43,7 +43,9 @@ impl TestApp {
     }
 }
 
-/// A config for tests: loopback port 0 for both APIs, in-memory store.
+/// A config for tests: loopback port 0 for both APIs, in-memory store (or, with
+/// `NOVAKEYS_IT_STORE=postgres`, a fresh database on the tests' PostgreSQL server: the whole
+/// suite on that backend).
 pub fn test_config(auth: AuthMode) -> Config {
     Config {
         compute_bind: "127.0.0.1:0".parse().unwrap(),
@@ -52,7 +54,10 @@ pub fn test_config(auth: AuthMode) -> Config {
         tencent_bind: "127.0.0.1:0".parse().unwrap(),
         twcc_bind: "127.0.0.1:0".parse().unwrap(),
         console_bind: "127.0.0.1:0".parse().unwrap(),
-        db: ":memory:".into(),
+        db: match std::env::var("NOVAKEYS_IT_STORE").as_deref() {
+            Ok("postgres") => crate::pg::fresh_database(),
+            _ => ":memory:".into(),
+        },
         auth,
         keygen_pool: 0,
         ..Config::default()

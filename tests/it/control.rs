@@ -307,10 +307,26 @@ async fn snapshots_next_to_the_database_file() {
 }
 
 #[actix_web::test]
+async fn snapshots_in_postgres() {
+    let db = crate::pg::fresh_database();
+    let app = app_with(AuthMode::Noauth, |c| c.db = db).await;
+    snapshot_round_trip(&app).await;
+}
+
+#[actix_web::test]
 async fn snapshots_are_consistent_under_concurrent_writes() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("nk.db");
-    let app = app_with(AuthMode::Noauth, |c| c.db = db.to_string_lossy().into()).await;
+    snapshot_under_writes(&db.to_string_lossy()).await;
+}
+
+#[actix_web::test]
+async fn snapshots_in_postgres_are_consistent_under_concurrent_writes() {
+    snapshot_under_writes(&crate::pg::fresh_database()).await;
+}
+
+async fn snapshot_under_writes(db: &str) {
+    let app = app_with(AuthMode::Noauth, |c| c.db = db.into()).await;
     let writers: Vec<_> = (0..20)
         .map(|i| {
             let addr = app.compute;

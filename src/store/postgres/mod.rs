@@ -1,0 +1,359 @@
+//! # The PostgreSQL store
+//!
+//! Implements every store trait on one PostgreSQL database with the SQLite store's semantics
+//! (that store is the reference; the schema has the same tables, columns and migration
+//! numbers, so an `Image` moves between the two). `tokio-postgres` with a `deadpool` pool.
+//!
+//! The pool lives on a runtime the store owns (its own threads): the app's actix workers are
+//! current-thread runtimes, and the identity and state traits are blocking, called from inside
+//! and outside runtimes alike. Async methods spawn onto the store's runtime and await the task;
+//! blocking ones wait for it on a channel (which works from any thread).
+
+mod identity;
+mod instances;
+mod keypairs;
+pub mod migrations;
+mod snapshots;
+mod state;
+
+use crate::store::{ChangeToken, Store, StoreError};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Connections the pool keeps at most.
+const POOL_SIZE: usize = 16;
+/// How long a request waits for a pooled connection (or a new one) before failing.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+
+/// Whether `location` names a PostgreSQL database: a `postgres://` or `postgresql://` URL, or
+/// libpq's `key=value` form (`host=… dbname=…`).
+pub fn is_postgres(location: &str) -> bool {
+    let lower = location.trim_start().to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        return true;
+    }
+    // key=value pairs: the first word is a libpq keyword followed by '='.
+    let first = lower.split_whitespace().next().unwrap_or("");
+    match first.split_once('=') {
+        Some((key, _)) => LIBPQ_KEYS.contains(&key),
+        None => false,
+    }
+}
+
+/// The connection keywords `tokio_postgres::Config` understands (libpq's names).
+const LIBPQ_KEYS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "user",
+    "password",
+    "dbname",
+    "options",
+    "application_name",
+    "sslmode",
+    "connect_timeout",
+    "keepalives",
+    "keepalives_idle",
+    "target_session_attrs",
+    "channel_binding",
+    "load_balance_hosts",
+];
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Backend(format!("postgres: {}", describe(&e)))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => e.into(),
+            e => StoreError::Backend(format!("postgres: {e}")),
+        }
+    }
+}
+
+/// One line: the server's own message for database errors, else the error and its causes.
+fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{}: {}", db.severity(), db.message());
+    }
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out = format!("{out}: {text}");
+        }
+        source = s.source();
+    }
+    out.replace('\n', " ")
+}
+
+/// SQLSTATE class 23 (integrity constraint violation) as `Duplicate`, like the SQLite store
+/// maps its constraint failures; anything else as a backend error.
+fn constraint(e: tokio_postgres::Error) -> StoreError {
+    match e.code() {
+        Some(code) if code.code().starts_with("23") => StoreError::Duplicate,
+        _ => e.into(),
+    }
+}
+
+/// Whether `e` says a text parameter cannot be held by PostgreSQL (a NUL character: SQLite
+/// stores those, PostgreSQL's text cannot). Such a value equals no stored one, so a lookup or
+/// delete with it matches nothing, as it would in SQLite.
+fn unmatchable(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&tokio_postgres::error::SqlState::CHARACTER_NOT_IN_REPERTOIRE)
+}
+
+/// A lookup's result, with an unmatchable parameter (see `unmatchable`) finding nothing.
+fn found<T: Default>(r: Result<T, tokio_postgres::Error>) -> Result<T, StoreError> {
+    match r {
+        Err(e) if unmatchable(&e) => Ok(T::default()),
+        r => Ok(r?),
+    }
+}
+
+/// Whether a lookup key can match a stored value at all (see `unmatchable`).
+fn storable(s: &str) -> bool {
+    !s.contains('\0')
+}
+
+fn changed(n: u64) -> Result<(), StoreError> {
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// The change counters kept in the database, one row per kind, moved by every write
+/// transaction of that kind (for other processes to see; this process uses its own counters).
+#[derive(Clone, Copy)]
+enum Kind {
+    Keypairs,
+    Identity,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Keypairs => "keypairs",
+            Kind::Identity => "identity",
+        }
+    }
+}
+
+/// Moves `kind`'s counter in the database, inside the caller's transaction (so it commits
+/// with the write, never before it).
+async fn bump(tx: &deadpool_postgres::Transaction<'_>, kind: Kind) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE nk_changes SET counter = counter + 1 WHERE kind = $1",
+        &[&kind.name()],
+    )
+    .await?;
+    Ok(())
+}
+
+struct Inner {
+    pool: Pool,
+    /// Moved after every key pair or instance write (see `KeypairStore::keypairs_token`).
+    keypair_changes: AtomicU64,
+    /// Moved after every identity write and every whole-state apply.
+    identity_changes: AtomicU64,
+}
+
+/// The PostgreSQL implementation of [`Store`].
+pub struct PgStore {
+    inner: Arc<Inner>,
+    /// The store's own runtime, where every query runs.
+    runtime: tokio::runtime::Handle,
+    /// Shuts the runtime down when the store goes.
+    _runtime: RuntimeOwner,
+    location: String,
+}
+
+/// Holds the runtime; dropping it stops its threads without waiting (dropping a runtime
+/// inside another runtime would panic, so it is shut down in the background).
+struct RuntimeOwner(Option<tokio::runtime::Runtime>);
+
+impl Drop for RuntimeOwner {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl PgStore {
+    /// Connects to the database `location` names (URL or key=value), checks that it answers
+    /// and brings its schema up to date.
+    pub fn open(location: &str) -> Result<PgStore, StoreError> {
+        let mut config: tokio_postgres::Config = location
+            .parse()
+            .map_err(|e: tokio_postgres::Error| StoreError::Io(format!("bad database URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            // An unreachable host is an error at start, not a hang.
+            config.connect_timeout(Duration::from_secs(5));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("novakeys");
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("novakeys-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Io(format!("cannot start the database runtime: {e}")))?;
+        let handle = runtime.handle().clone();
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = {
+            // The pool's timers need the runtime's context while it is built.
+            let _guard = handle.enter();
+            Pool::builder(manager)
+                .max_size(POOL_SIZE)
+                .runtime(deadpool_postgres::Runtime::Tokio1)
+                .wait_timeout(Some(POOL_WAIT))
+                .create_timeout(Some(POOL_WAIT))
+                .recycle_timeout(Some(POOL_WAIT))
+                .build()
+                .map_err(|e| StoreError::Io(format!("cannot build the connection pool: {e}")))?
+        };
+        let store = PgStore {
+            inner: Arc::new(Inner {
+                pool,
+                keypair_changes: AtomicU64::new(0),
+                identity_changes: AtomicU64::new(0),
+            }),
+            runtime: handle,
+            _runtime: RuntimeOwner(Some(runtime)),
+            location: redact(location),
+        };
+        store.block(|inner| async move {
+            let mut conn = inner.pool.get().await?;
+            migrations::migrate(&mut conn).await
+        })?;
+        Ok(store)
+    }
+
+    /// Runs `f` on the store's runtime and waits for it (from any thread).
+    fn block<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Inner>) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let fut = f(self.inner.clone());
+        self.runtime.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv().unwrap_or_else(|_| {
+            Err(StoreError::Backend(
+                "postgres: the query task failed".into(),
+            ))
+        })
+    }
+
+    /// Runs `f` on the store's runtime; the returned future awaits it (on any runtime).
+    fn spawn<T, F, Fut>(&self, f: F) -> crate::store::BoxFuture<'static, Result<T, StoreError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Inner>) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let task = self.runtime.spawn(f(self.inner.clone()));
+        Box::pin(async move {
+            task.await.unwrap_or_else(|e| {
+                Err(StoreError::Backend(format!(
+                    "postgres: the query task failed: {e}"
+                )))
+            })
+        })
+    }
+}
+
+impl Inner {
+    fn keypairs_changed(&self) {
+        self.keypair_changes.fetch_add(1, Ordering::Release);
+    }
+    fn identity_changed(&self) {
+        self.identity_changes.fetch_add(1, Ordering::Release);
+    }
+}
+
+impl PgStore {
+    fn keypairs_token_value(&self) -> ChangeToken {
+        ChangeToken(self.inner.keypair_changes.load(Ordering::Acquire))
+    }
+    fn identity_token_value(&self) -> ChangeToken {
+        ChangeToken(self.inner.identity_changes.load(Ordering::Acquire))
+    }
+}
+
+impl Store for PgStore {
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+}
+
+/// `location` without its password, for messages.
+pub fn redact(location: &str) -> String {
+    if let Some((scheme, rest)) = location.split_once("://") {
+        if let Some((auth, host)) = rest.split_once('@') {
+            if let Some((user, _)) = auth.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+        return location.to_string();
+    }
+    location
+        .split_whitespace()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => kv.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_key_value_strings_are_postgres_paths_are_not() {
+        for yes in [
+            "postgres://u@h:5/db",
+            "postgresql://h/db",
+            "POSTGRES://h/db",
+            "host=/tmp dbname=x",
+            "dbname=x",
+        ] {
+            assert!(is_postgres(yes), "{yes}");
+        }
+        for no in [":memory:", "/tmp/x.db", "x=y.db", "nk.db", "mysql://h/db"] {
+            assert!(!is_postgres(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(redact("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact("host=h password=pw dbname=d"),
+            "host=h password=*** dbname=d"
+        );
+    }
+}
