@@ -2,6 +2,7 @@
 # The novakeys benchmark: builds release binaries, installs wrk if missing, runs bench/bench.py.
 #   bash bench/run.sh            # full run (~7 min), writes bench/results/latest.md
 #   bash bench/run.sh --scale    # also the 1,300,000 key pair scale step (~+1.5 min)
+#   bash bench/run.sh --postgres # the same rows on PostgreSQL: one process, two behind HAProxy
 #   bash bench/run.sh --smoke    # seconds; for tests (results to $BENCH_OUT or bench/results)
 # NOVAKEYS_BIN / BASELINE_BIN / SIGNATURES_BIN use prebuilt binaries instead of building
 # release ones.
@@ -27,6 +28,9 @@ if [[ -z "${NOVAKEYS_BIN:-}" || -z "${BASELINE_BIN:-}" || -z "${SIGNATURES_BIN:-
     SIGNATURES_BIN="${SIGNATURES_BIN:-$target/release/examples/bench_signatures}"
 fi
 
-exec python3 "$root/bench/bench.py" --novakeys "$NOVAKEYS_BIN" --baseline "$BASELINE_BIN" \
+# --postgres: the rows on PostgreSQL, one process and two behind HAProxy (bench/postgres.py).
+script=bench.py
+for arg in "$@"; do [[ "$arg" == --postgres ]] && script=postgres.py; done
+exec python3 "$root/bench/$script" --novakeys "$NOVAKEYS_BIN" --baseline "$BASELINE_BIN" \
     --signatures "$SIGNATURES_BIN" \
     --out "${BENCH_OUT:-$root/bench/results}" "$@"
