@@ -341,3 +341,47 @@ fn a_graceful_stop_leaves_the_database_file_complete() {
         assert_eq!(count, n, "{signal}");
     }
 }
+
+/// Memory a burst of connections made the server take is given back once they are gone
+/// (issue 17 item 9: after 10,000 connections it stayed at ~134 MB). `bench/burst.sh` opens
+/// the 10,000 at once against the real binary and reports RSS before, at the peak and 5 s
+/// after.
+#[test]
+fn memory_taken_by_a_connection_burst_is_given_back() {
+    let out = Command::new("sh")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/bench/burst.sh"))
+        .args(["10000", env!("CARGO_BIN_EXE_novakeys")])
+        .output()
+        .expect("sh bench/burst.sh runs (it needs python3)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("10000 answered 200"), "{text}");
+    let mb = |label: &str| -> f64 {
+        let at = text
+            .find(label)
+            .unwrap_or_else(|| panic!("no {label:?} in {text}"));
+        text[at + label.len()..]
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{label:?} in {text}"))
+    };
+    let (before, peak, after) = (
+        mb("RSS before "),
+        mb("highest during the burst "),
+        mb("5 s after "),
+    );
+    assert!(
+        peak - before >= 3.0,
+        "the burst took only {:.1} MB: it cannot show whether memory comes back: {text}",
+        peak - before
+    );
+    assert!(
+        after - before <= (peak - before) / 3.0,
+        "most of what the burst took is kept: {text}"
+    );
+}
