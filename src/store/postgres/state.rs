@@ -381,9 +381,11 @@ async fn apply_current(inner: &Inner, image: &Image) -> Result<Vec<String>, Stor
             };
         }
     }
-    bump(&tx, Kind::Keypairs).await?;
-    bump(&tx, Kind::Identity).await?;
+    let keypairs = bump(&tx, Kind::Keypairs).await?;
+    let identity = bump(&tx, Kind::Identity).await?;
     tx.commit().await?;
+    inner.committed(Kind::Keypairs, keypairs);
+    inner.committed(Kind::Identity, identity);
     Ok(changed.into_iter().collect())
 }
 
@@ -447,8 +449,8 @@ impl StateStore for PgStore {
             upgrade(image)?
         };
         let tables = self.block(move |inner| async move { apply_current(&inner, &image).await });
-        self.inner.keypairs_changed();
-        self.inner.identity_changed();
+        self.inner.after(Kind::Keypairs, &tables);
+        self.inner.after(Kind::Identity, &tables);
         let tables = tables?;
         Ok(Applied {
             signing_keys: tables.iter().any(|t| t == SIGNING_KEYS),
