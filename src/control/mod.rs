@@ -95,6 +95,8 @@ impl Control {
             fixtures.overlay(store.capture_signing_keys()?);
             fixtures
         };
+        // Processes sharing a database share the baseline of the first one to start.
+        let baseline = store.shared_baseline(baseline)?;
         Ok(Control {
             token: settings.token.clone().filter(|t| !t.is_empty()),
             site: access::Site::new(settings.public_urls.iter().map(String::as_str)),

@@ -256,6 +256,13 @@ pub trait StateStore: Send + Sync {
     /// A new, empty store in memory (to build a reset baseline): of the same kind, or SQLite
     /// for a backend without one (images are backend-neutral).
     fn scratch(&self) -> Result<Arc<dyn Store>, StoreError>;
+    /// The reset baseline this process is to use, given the one it worked out (`mine`). A
+    /// store that one process serves: `mine`. A shared one keeps the first baseline any
+    /// process offered and answers that to all, so a reset through any of them returns to
+    /// the same state (the same fixture ids, hashes and signing keys).
+    fn shared_baseline(&self, mine: Image) -> Result<Image, StoreError> {
+        Ok(mine)
+    }
 
     fn save_snapshot(&self, name: &str) -> Result<SnapshotInfo, StoreError>;
     /// Applies the snapshot; `None` when there is none of that name.

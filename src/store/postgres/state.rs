@@ -484,6 +484,26 @@ impl StateStore for PgStore {
     fn list_snapshots(&self) -> Result<Vec<crate::store::SnapshotInfo>, StoreError> {
         super::snapshots::list(self)
     }
+
+    /// The first offered wins (`nk_baseline` holds one row), as the export document.
+    fn shared_baseline(&self, mine: Image) -> Result<Image, StoreError> {
+        let doc = mine.to_json().to_string();
+        let kept: String = self.block(move |inner| async move {
+            let conn = inner.pool.get().await?;
+            conn.execute(
+                "INSERT INTO nk_baseline (image) VALUES ($1) ON CONFLICT DO NOTHING",
+                &[&doc],
+            )
+            .await?;
+            Ok(conn
+                .query_one("SELECT image FROM nk_baseline", &[])
+                .await?
+                .try_get(0)?)
+        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&kept).map_err(|e| StoreError::Incompatible(e.to_string()))?;
+        Image::from_json(&value).map_err(StoreError::Incompatible)
+    }
 }
 
 /// An image of an older schema version, brought up to this one by the SQLite store's

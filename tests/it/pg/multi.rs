@@ -351,6 +351,36 @@ async fn a_reset_through_a_is_what_b_serves() {
     assert!(twcc::names(b.front("twcc"), twcc::DEMO).await.is_empty());
 }
 
+/// A reset through either process returns to one baseline: the one the database was first
+/// served with (B started on A's data, so its own fixtures run would have made new ids).
+#[actix_web::test]
+async fn a_reset_through_either_returns_to_one_baseline() {
+    let (a, b, _) = pair().await;
+    let admin = login(a.identity, "admin", "admin").await;
+    let before = demo_id(&a, &admin).await;
+    let token = login(a.identity, "demo", "demo").await;
+    for app in [&b, &a, &b] {
+        let r = call(
+            app.identity,
+            "POST",
+            "/_novakeys/reset",
+            &[("Content-Type", "application/json")],
+            "",
+        )
+        .await;
+        assert_eq!(r.status, 204, "{}", r.text());
+        assert_eq!(demo_id(&b, &admin).await, before);
+        assert_eq!(
+            nova(&b, "GET", "/v2.1/os-keypairs", &token).await.status,
+            200
+        );
+        assert_eq!(
+            nova(&a, "GET", "/v2.1/os-keypairs", &token).await.status,
+            200
+        );
+    }
+}
+
 /// Processes starting at once on an empty database (threads here, each with its own store
 /// and identity service, released together): one bootstrap, one signing key, and each
 /// accepts the others' tokens.
