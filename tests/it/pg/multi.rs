@@ -553,3 +553,57 @@ async fn a_refresh_follows_other_writers_and_moves_only_on_their_writes() {
         read.as_micros()
     );
 }
+
+/// `--seed` is per process (README): each process draws its own sequence, and a reset
+/// rewinds only the sequence of the process it went through; the fixture ids are the
+/// database's whatever the seeds.
+#[actix_web::test]
+async fn the_seed_is_per_process() {
+    async fn seeded(db: &str, seed: u64) -> TestApp {
+        let mut config = test_config(AuthMode::Keystone);
+        config.db = db.to_string();
+        config.seed = Some(seed);
+        spawn_app(config).await
+    }
+    fn audit(token: &str) -> String {
+        use base64::Engine;
+        let payload = token.split('.').nth(1).unwrap();
+        let claims: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap();
+        claims["openstack_audit_ids"][0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+    let db = super::fresh_database();
+    let a = seeded(&db, 7).await;
+    let b = seeded(&db, 8).await;
+    let a1 = audit(&login(a.identity, "demo", "demo").await);
+    let b1 = audit(&login(b.identity, "demo", "demo").await);
+    assert_ne!(a1, b1);
+    let r = call(
+        a.identity,
+        "POST",
+        "/_novakeys/reset",
+        &[("Content-Type", "application/json")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(
+        audit(&login(a.identity, "demo", "demo").await),
+        a1,
+        "A rewound"
+    );
+    assert_ne!(
+        audit(&login(b.identity, "demo", "demo").await),
+        b1,
+        "B did not"
+    );
+    let admin = login(a.identity, "admin", "admin").await;
+    assert_eq!(demo_id(&a, &admin).await, demo_id(&b, &admin).await);
+}
