@@ -607,3 +607,48 @@ async fn the_seed_is_per_process() {
     let admin = login(a.identity, "admin", "admin").await;
     assert_eq!(demo_id(&a, &admin).await, demo_id(&b, &admin).await);
 }
+
+/// A snapshot restored through A brings back the signing keys it holds; B signs and verifies
+/// with them from its next request (a rotation between the save and the restore had moved
+/// both to other keys).
+#[actix_web::test]
+async fn a_restore_through_a_brings_back_its_signing_keys_at_b() {
+    let (a, b, db) = pair().await;
+    let ctl = |app: &TestApp, method: &'static str, path: &'static str| {
+        let addr = app.identity;
+        async move {
+            let r = call(
+                addr,
+                method,
+                path,
+                &[("Content-Type", "application/json")],
+                "",
+            )
+            .await;
+            assert!(r.status < 300, "{path}: {}", r.text());
+        }
+    };
+    let saved = login(a.identity, "demo", "demo").await;
+    ctl(&a, "PUT", "/_novakeys/snapshots/keys").await;
+    for _ in 0..2 {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_novakeys"))
+            .args(["rotate-signing-key", "--db", &db])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    assert_eq!(
+        nova(&b, "GET", "/v2.1/os-keypairs", &saved).await.status,
+        401
+    );
+    ctl(&a, "POST", "/_novakeys/snapshots/keys/restore").await;
+    assert_eq!(
+        nova(&b, "GET", "/v2.1/os-keypairs", &saved).await.status,
+        200
+    );
+    let from_b = login(b.identity, "demo", "demo").await;
+    assert_eq!(
+        nova(&a, "GET", "/v2.1/os-keypairs", &from_b).await.status,
+        200
+    );
+}
