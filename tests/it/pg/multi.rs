@@ -547,10 +547,57 @@ async fn a_refresh_follows_other_writers_and_moves_only_on_their_writes() {
         b.get_keypair(&owner, "k").await.unwrap();
     }
     let read = start.elapsed() / N;
+    // 32 requests at once, as under load: what each waits for its refresh.
+    let start = std::time::Instant::now();
+    let waits = futures_util::future::join_all((0..32).map(|_| {
+        let b = b.clone();
+        async move {
+            for _ in 0..N / 32 {
+                b.refresh_tokens().await;
+            }
+        }
+    }));
+    waits.await;
+    let concurrent = start.elapsed() / (N / 32 * 32);
+
+    // Refreshes that share reads: one asked right after a write is never answered by a read
+    // sent before it, however many are in flight around it.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let noise: Vec<_> = (0..16)
+        .map(|_| {
+            let (b, stop) = (b.clone(), stop.clone());
+            actix_web::rt::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    b.refresh_tokens().await;
+                }
+            })
+        })
+        .collect();
+    for i in 0..400 {
+        let before = b.keypairs_token();
+        a.create_keypair(
+            crate::store_conformance::new("w", &format!("k{i}")),
+            Owner::User("w".into()),
+            None,
+        )
+        .await
+        .unwrap();
+        b.refresh_tokens().await;
+        assert!(
+            b.keypairs_token() > before,
+            "write {i} seen by the next refresh"
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for n in noise {
+        n.await.unwrap();
+    }
     eprintln!(
-        "refresh_tokens: {} µs each, get_keypair: {} µs (debug build, {N} in a row)",
+        "refresh_tokens: {} µs each, get_keypair: {} µs (debug build, {N} in a row); \
+         32 at once: one per {} µs",
         each.as_micros(),
-        read.as_micros()
+        read.as_micros(),
+        concurrent.as_micros()
     );
 }
 
