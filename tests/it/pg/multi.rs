@@ -169,6 +169,42 @@ async fn twcc_lists_at_b_what_a_created_and_deleted_next_request() {
 }
 
 #[actix_web::test]
+async fn the_console_at_b_shows_what_a_did_and_ends_a_session_a_disabled() {
+    let (a, b, _) = pair().await;
+    let token = login(a.identity, "demo", "demo").await;
+    let mut browser = crate::console::logged_in(b.front("console"), "demo").await;
+    let page = browser.get("/keypairs").await;
+    assert_eq!(page.status, 200);
+    assert!(!page.text().contains("/keypair/from-a\""));
+    assert_eq!(nova_import(&a, &token, "from-a", KEY).await.status, 200);
+    assert!(browser
+        .get("/keypairs")
+        .await
+        .text()
+        .contains("/keypair/from-a\""));
+    let r = nova(&a, "DELETE", "/v2.1/os-keypairs/from-a", &token).await;
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert!(!browser
+        .get("/keypairs")
+        .await
+        .text()
+        .contains("/keypair/from-a\""));
+    let admin = login(a.identity, "admin", "admin").await;
+    let id = demo_id(&a, &admin).await;
+    let r = keystone(
+        &a,
+        "PATCH",
+        &format!("/v3/users/{id}"),
+        &[("X-Auth-Token", &admin)],
+        Some(json!({"user": {"enabled": false}})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let page = browser.get("/keypairs").await;
+    assert_eq!(page.status, 303, "the session ended: {}", page.text());
+}
+
+#[actix_web::test]
 async fn a_token_revoked_at_a_is_refused_at_b_next_request() {
     let (a, b, _) = pair().await;
     let token = login(a.identity, "demo", "demo").await;
