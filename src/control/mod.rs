@@ -95,6 +95,8 @@ impl Control {
             fixtures.overlay(store.capture_signing_keys()?);
             fixtures
         };
+        // Processes sharing a database share the baseline of the first one to start.
+        let baseline = store.shared_baseline(baseline)?;
         Ok(Control {
             token: settings.token.clone().filter(|t| !t.is_empty()),
             site: access::Site::new(settings.public_urls.iter().map(String::as_str)),
@@ -110,12 +112,25 @@ impl Control {
         })
     }
 
+    /// What an API call awaits before anything reads a change token: on a store other
+    /// processes write to, the tokens catch up with their writes (one round trip), so every
+    /// cache above the store (listings, rendered bodies, verified tokens, access keys) is
+    /// current for this call. Nothing for SQLite.
+    pub async fn catch_up(&self) {
+        if self.store.shared() {
+            self.store.refresh_tokens().await;
+        }
+    }
+
     /// The time a journal entry is stamped with.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.det.now()
     }
 
     /// Back to the fixtures: one transaction for the store, then the in-memory parts.
+    /// On a store shared by several processes the store part is what all of them serve (the
+    /// apply moves the counters they read); the journal, the fault rules, the clock offset
+    /// and the deterministic sequences are this process's own and reset here only.
     pub fn reset(&self) -> Result<(), StoreError> {
         let applied = self.store.apply(&self.baseline)?;
         self.after_restore(applied.signing_keys);

@@ -91,6 +91,9 @@ pub async fn observe(
     // Rules match on the request's facts; with no rule set (the usual case) only the caller
     // is worked out (the journal shows it).
     let armed = !control.faults.is_empty();
+    // Before `describe`, which may verify a token: everything below sees other processes'
+    // writes.
+    control.catch_up().await;
     let described = front.describe(req.request(), &path, &body, armed);
     let fired = if !armed {
         None

@@ -9,8 +9,9 @@
 //!
 //! Caches above the store (rendered bodies, verified tokens) are keyed by a [`ChangeToken`]:
 //! a value read *before* a query that still holds afterwards means nothing was written since,
-//! so what was derived from that query is current. A store shared by several processes hands
-//! out tokens that see the other processes' writes.
+//! so what was derived from that query is current. A store shared by several processes
+//! ([`Store::shared`]) hands out tokens that see the other processes' writes as of its last
+//! [`Store::refresh_tokens`], which every API request awaits first.
 
 pub mod identity;
 pub mod image;
@@ -211,6 +212,11 @@ pub trait IdentityStore: Send + Sync {
 
     /// The newest `n` signing keys, newest first.
     fn signing_keys(&self, n: usize) -> Result<Vec<SigningKey>, StoreError>;
+    /// Adds `key` as the first signing key when there is none, in one transaction that
+    /// processes starting together on one database take one at a time (so they make one key
+    /// and agree on it); says whether it did.
+    fn add_first_signing_key(&self, key: &SigningKey, created_at: &str)
+        -> Result<bool, StoreError>;
     /// Adds a new current key and forgets all but the newest `keep`.
     fn add_signing_key(
         &self,
@@ -250,6 +256,13 @@ pub trait StateStore: Send + Sync {
     /// A new, empty store in memory (to build a reset baseline): of the same kind, or SQLite
     /// for a backend without one (images are backend-neutral).
     fn scratch(&self) -> Result<Arc<dyn Store>, StoreError>;
+    /// The reset baseline this process is to use, given the one it worked out (`mine`). A
+    /// store that one process serves: `mine`. A shared one keeps the first baseline any
+    /// process offered and answers that to all, so a reset through any of them returns to
+    /// the same state (the same fixture ids, hashes and signing keys).
+    fn shared_baseline(&self, mine: Image) -> Result<Image, StoreError> {
+        Ok(mine)
+    }
 
     fn save_snapshot(&self, name: &str) -> Result<SnapshotInfo, StoreError>;
     /// Applies the snapshot; `None` when there is none of that name.
@@ -264,6 +277,22 @@ pub trait Store: KeypairStore + InstanceStore + IdentityStore + StateStore {
     /// Where the data lives, for messages (a file path, `:memory:`, or a PostgreSQL URL
     /// without its password).
     fn location(&self) -> String;
+
+    /// Whether other processes write to the same data (PostgreSQL): then the change tokens
+    /// only follow their writes through [`Store::refresh_tokens`].
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Brings `keypairs_token` and `identity_token` up to every write any process has
+    /// committed by now; a failure to find out moves them (so no cache answers from what may
+    /// be stale). The API requests' hook awaits it before anything reads a token, which
+    /// makes a write acknowledged by one process visible to the very next request any
+    /// other process serves. Only called when `shared`: a store without other writers
+    /// (SQLite: one process's writer) has current tokens already.
+    fn refresh_tokens(&self) -> BoxFuture<'static, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Which store a `--db` value names.

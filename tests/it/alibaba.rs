@@ -12,7 +12,8 @@ use sha2::Digest;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-const DEMO: (&str, &str) = ("LTAI5tNovakeysDemo000001", "NovakeysDemoAlibabaSecret00001");
+pub(crate) const DEMO: (&str, &str) =
+    ("LTAI5tNovakeysDemo000001", "NovakeysDemoAlibabaSecret00001");
 const ADMIN: (&str, &str) = ("LTAI5tNovakeysAdmin00001", "NovakeysAdminAlibabaSecret0001");
 const READER: (&str, &str) = ("LTAI5tNovakeysReader0001", "NovakeysReaderAlibabaSecret001");
 const PREFIX: &str =
@@ -69,7 +70,7 @@ fn hexs(b: &[u8]) -> String {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Mode {
+pub(crate) enum Mode {
     Rpc,
     Acs3,
 }
@@ -90,7 +91,7 @@ impl Signed {
 }
 
 #[derive(Clone)]
-struct Ali {
+pub(crate) struct Ali {
     addr: SocketAddr,
     access: String,
     secret: String,
@@ -109,7 +110,7 @@ fn nonce() -> String {
 }
 
 impl Ali {
-    fn new(app: &TestApp, who: (&str, &str), mode: Mode) -> Ali {
+    pub(crate) fn new(app: &TestApp, who: (&str, &str), mode: Mode) -> Ali {
         Ali {
             addr: app.front("alibaba"),
             access: who.0.into(),
@@ -204,18 +205,18 @@ impl Ali {
         }
     }
 
-    async fn call(&self, action: &str, params: &[(&str, &str)]) -> RawResponse {
+    pub(crate) async fn call(&self, action: &str, params: &[(&str, &str)]) -> RawResponse {
         self.sign(action, params).send(self.addr).await
     }
 
     /// A call that must succeed; its body.
-    async fn ok(&self, action: &str, params: &[(&str, &str)]) -> Value {
+    pub(crate) async fn ok(&self, action: &str, params: &[(&str, &str)]) -> Value {
         let r = self.call(action, params).await;
         assert_eq!(r.status, 200, "{action} {params:?}: {}", r.text());
         r.json()
     }
 
-    async fn import(&self, name: &str, public_key: &str) -> Value {
+    pub(crate) async fn import(&self, name: &str, public_key: &str) -> Value {
         self.ok(
             "ImportKeyPair",
             &[
@@ -227,7 +228,7 @@ impl Ali {
         .await
     }
 
-    async fn names(&self, params: &[(&str, &str)]) -> (Vec<String>, u64) {
+    pub(crate) async fn names(&self, params: &[(&str, &str)]) -> (Vec<String>, u64) {
         let mut p = vec![("RegionId", "cn-hangzhou"), ("PageSize", "50")];
         p.extend_from_slice(params);
         let body = self.ok("DescribeKeyPairs", &p).await;

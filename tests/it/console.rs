@@ -13,7 +13,7 @@ const ED25519: &str =
 
 /// A browser, as far as the console can tell: a cookie jar, and the origin its forms post
 /// from.
-struct Browser {
+pub(crate) struct Browser {
     addr: SocketAddr,
     cookies: BTreeMap<String, String>,
     origin: Option<String>,
@@ -87,7 +87,7 @@ impl Browser {
         r
     }
 
-    async fn get(&mut self, path: &str) -> RawResponse {
+    pub(crate) async fn get(&mut self, path: &str) -> RawResponse {
         self.send("GET", path, None, b"").await
     }
 
@@ -138,7 +138,7 @@ impl Browser {
     }
 }
 
-async fn logged_in(addr: SocketAddr, user: &str) -> Browser {
+pub(crate) async fn logged_in(addr: SocketAddr, user: &str) -> Browser {
     let mut b = Browser::new(addr);
     let r = b.log_in(user, user).await;
     assert_eq!(r.status, 303, "{}", r.text());

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 
-const DEMO: (&str, &str) = (
+pub(crate) const DEMO: (&str, &str) = (
     "AKIDNovakeysDemo00000000000000000001",
     "NovakeysDemoTencentSecretKey0001",
 );
@@ -240,7 +240,7 @@ fn ok(r: &RawResponse) -> Value {
 }
 
 /// The error code (the error is exactly `{Code, Message}` beside the request id).
-fn code(r: &RawResponse) -> String {
+pub(crate) fn code(r: &RawResponse) -> String {
     let v = response(r);
     assert_eq!(v.as_object().unwrap().len(), 2, "{v}");
     let e = v["Error"]
@@ -258,13 +258,18 @@ fn message(r: &RawResponse) -> String {
         .to_string()
 }
 
-async fn tc(app: &TestApp, cred: (&str, &str), action: &str, body: Value) -> RawResponse {
+pub(crate) async fn tc(
+    app: &TestApp,
+    cred: (&str, &str),
+    action: &str,
+    body: Value,
+) -> RawResponse {
     Tc3::post(cred, action, body)
         .send(app.front("tencent"))
         .await
 }
 
-async fn import(app: &TestApp, cred: (&str, &str), name: &str, key: &str) -> String {
+pub(crate) async fn import(app: &TestApp, cred: (&str, &str), name: &str, key: &str) -> String {
     let r = tc(
         app,
         cred,
@@ -279,7 +284,7 @@ async fn describe(app: &TestApp, cred: (&str, &str), body: Value) -> Value {
     ok(&tc(app, cred, "DescribeKeyPairs", body).await)
 }
 
-async fn names(app: &TestApp, cred: (&str, &str)) -> Vec<String> {
+pub(crate) async fn names(app: &TestApp, cred: (&str, &str)) -> Vec<String> {
     let v = describe(app, cred, json!({"Limit": 100})).await;
     let mut n: Vec<String> = v["KeyPairSet"]
         .as_array()

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 
 const SITE: &str = "openstack-taichung-default-2";
-const DEMO: &str = "nk-twcc-demo-key-0001";
+pub(crate) const DEMO: &str = "nk-twcc-demo-key-0001";
 const ADMIN: &str = "nk-twcc-admin-key-0001";
 const READER: &str = "nk-twcc-reader-key-0001";
 const ED25519: &str =
@@ -26,7 +26,7 @@ async fn app_with(f: impl FnOnce(&mut Config)) -> TestApp {
     spawn_app(config).await
 }
 
-fn kp(version: &str, name: Option<&str>) -> String {
+pub(crate) fn kp(version: &str, name: Option<&str>) -> String {
     match name {
         Some(n) => format!("/api/{version}/{SITE}/keypairs/{n}/"),
         None => format!("/api/{version}/{SITE}/keypairs/"),
@@ -34,7 +34,13 @@ fn kp(version: &str, name: Option<&str>) -> String {
 }
 
 /// A request as twcc-cli sends it (its header spelling, JSON content type on every method).
-async fn twcc(addr: SocketAddr, method: &str, path: &str, key: &str, body: &str) -> RawResponse {
+pub(crate) async fn twcc(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: &str,
+) -> RawResponse {
     call(
         addr,
         method,
@@ -51,7 +57,7 @@ async fn twcc(addr: SocketAddr, method: &str, path: &str, key: &str, body: &str)
 }
 
 /// The names `key` lists.
-async fn names(addr: SocketAddr, key: &str) -> Vec<String> {
+pub(crate) async fn names(addr: SocketAddr, key: &str) -> Vec<String> {
     let r = twcc(addr, "GET", &kp("v2", None), key, "").await;
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()

@@ -44,6 +44,12 @@ const KEYS_KEPT: usize = 2;
 pub struct Identity {
     store: Arc<dyn Store>,
     signer: RwLock<Arc<Signer>>,
+    /// The identity token when `signer`'s keys were read. On a shared store another process
+    /// may rotate or restore them (`rotate-signing-key`, a reset or snapshot restore through
+    /// it): every identity write moves the token, and the keys are read again before the next
+    /// signature or verification (one query per identity change).
+    /// Held while the keys are read again, so no one signs with the old ones meanwhile.
+    keys_at: Mutex<Option<ChangeToken>>,
     /// Bumped by every revocation and every identity change that can invalidate a token
     /// (disable/delete of a user or project, role changes, key rotation): cached
     /// verifications from an older generation are re-checked.
@@ -173,14 +179,17 @@ impl Identity {
         fixtures.apply_with(&*store, settings.password_hash_cost, &origin, &det)?;
         let mut keys = store.signing_keys(KEYS_KEPT)?;
         if keys.is_empty() {
+            // Only one of several processes starting together makes it; all read that one.
             let key = jws::generate_key_with(&mut det.rng())?;
-            store.add_signing_key(&key, &det.now().to_rfc3339(), KEYS_KEPT)?;
+            store.add_first_signing_key(&key, &det.now().to_rfc3339())?;
             keys = store.signing_keys(KEYS_KEPT)?;
         }
         store.purge_revocations(det.timestamp() - 7 * 86400)?;
+        let keys_at = Mutex::new(Some(store.identity_token()));
         Ok(Identity {
             store,
             signer: RwLock::new(Arc::new(Signer::new(&keys)?)),
+            keys_at,
             generation: AtomicU64::new(0),
             cache: Mutex::new(HashMap::new()),
             token_expiration: settings.token_expiration as i64,
@@ -209,10 +218,27 @@ impl Identity {
     }
 
     fn signer(&self) -> Arc<Signer> {
+        if self.store.shared() {
+            let now = self.store.identity_token();
+            let mut at = self.keys_at.lock().unwrap_or_else(|e| e.into_inner());
+            if *at != Some(now) {
+                match self.load_signing_keys() {
+                    Ok(()) => *at = Some(now),
+                    // Again next time; meanwhile the keys held still sign and verify.
+                    Err(e) => log::error!("reloading signing keys: {e}"),
+                }
+            }
+        }
         self.signer
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    fn load_signing_keys(&self) -> anyhow::Result<()> {
+        let keys = self.store.signing_keys(KEYS_KEPT)?;
+        *self.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Signer::new(&keys)?);
+        Ok(())
     }
 
     /// Whether `secret` matches the stored `hash` (`secret::verify`: bcrypt-sha256, or plain
@@ -302,8 +328,7 @@ impl Identity {
 
     /// Re-reads the signing keys from the store (after a reset or snapshot restore).
     pub fn reload_signing_keys(&self) -> anyhow::Result<()> {
-        let keys = self.store.signing_keys(KEYS_KEPT)?;
-        *self.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Signer::new(&keys)?);
+        self.load_signing_keys()?;
         self.invalidate();
         Ok(())
     }

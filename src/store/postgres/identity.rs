@@ -124,11 +124,12 @@ impl PgStore {
                     Err(e) => return Err(e.into()),
                 });
             }
-            bump(&tx, Kind::Identity).await?;
+            let counter = bump(&tx, Kind::Identity).await?;
             tx.commit().await?;
+            inner.committed(Kind::Identity, counter);
             Ok(counts)
         });
-        self.inner.identity_changed();
+        self.inner.after(Kind::Identity, &result);
         result
     }
 }
@@ -328,11 +329,12 @@ impl IdentityStore for PgStore {
                     }
                 })?;
             }
-            bump(&tx, Kind::Identity).await?;
+            let counter = bump(&tx, Kind::Identity).await?;
             tx.commit().await?;
+            inner.committed(Kind::Identity, counter);
             Ok(true)
         });
-        self.inner.identity_changed();
+        self.inner.after(Kind::Identity, &done);
         done
     }
 
@@ -673,6 +675,27 @@ impl IdentityStore for PgStore {
                 })
             },
         )
+    }
+    /// Under the bootstrap's advisory lock (READ COMMITTED alone would let two transactions
+    /// both see no key).
+    fn add_first_signing_key(
+        &self,
+        key: &SigningKey,
+        created_at: &str,
+    ) -> Result<bool, StoreError> {
+        let n = self.identity_write(vec![
+            stmt("SELECT pg_advisory_xact_lock($1)", params![BOOTSTRAP_LOCK]),
+            stmt(
+                "INSERT INTO id_signing_keys (private_pem, public_pem, created_at)
+                 SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM id_signing_keys)",
+                params![
+                    key.private_pem.clone(),
+                    key.public_pem.clone(),
+                    created_at.to_string()
+                ],
+            ),
+        ])?;
+        Ok(n.last().copied().unwrap_or(0) > 0)
     }
     fn add_signing_key(
         &self,

@@ -50,9 +50,14 @@ async fn write(
         // Nothing written (the transaction rolls back as it goes).
         return Ok(0);
     }
-    bump(&tx, Kind::Keypairs).await?;
-    tx.commit().await?;
-    inner.keypairs_changed();
+    let committed: Result<i64, StoreError> = async move {
+        let counter = bump(&tx, Kind::Keypairs).await?;
+        tx.commit().await?;
+        Ok(counter)
+    }
+    .await;
+    inner.after(Kind::Keypairs, &committed);
+    inner.committed(Kind::Keypairs, committed?);
     Ok(n)
 }
 

@@ -288,8 +288,9 @@ async fn create(
                 .map_err(constraint)?;
         }
     }
-    bump(&tx, Kind::Keypairs).await?;
+    let counter = bump(&tx, Kind::Keypairs).await?;
     tx.commit().await?;
+    inner.committed(Kind::Keypairs, counter);
     Ok(Keypair {
         id,
         user_id: new.user_id.clone(),
@@ -331,8 +332,9 @@ async fn change(
     )
     .await
     .map_err(constraint)?;
-    bump(&tx, Kind::Keypairs).await?;
+    let counter = bump(&tx, Kind::Keypairs).await?;
     tx.commit().await?;
+    inner.committed(Kind::Keypairs, counter);
     kp.name = new_name;
     Ok(kp)
 }
@@ -367,8 +369,9 @@ async fn delete(
         0 if refuse_bound && get(&tx, owner, name).await?.is_some() => Err(StoreError::InUse),
         0 => Err(StoreError::NotFound),
         _ => {
-            bump(&tx, Kind::Keypairs).await?;
+            let counter = bump(&tx, Kind::Keypairs).await?;
             tx.commit().await?;
+            inner.committed(Kind::Keypairs, counter);
             Ok(())
         }
     }
@@ -396,7 +399,8 @@ impl KeypairStore for PgStore {
             conn.batch_execute(&sql).await?;
             Ok(())
         });
-        self.inner.keypairs_changed();
+        // DDL moves no counter; only this process's own token needs to say so.
+        self.inner.unsure(Kind::Keypairs);
         result
     }
 
@@ -459,7 +463,7 @@ impl KeypairStore for PgStore {
     ) -> BoxFuture<'static, Result<Keypair, StoreError>> {
         self.spawn(move |inner| async move {
             let result = create(&inner, &new, &owner, limit).await;
-            inner.keypairs_changed();
+            inner.after(Kind::Keypairs, &result);
             result
         })
     }
@@ -472,7 +476,7 @@ impl KeypairStore for PgStore {
     ) -> BoxFuture<'static, Result<(), StoreError>> {
         self.spawn(move |inner| async move {
             let result = delete(&inner, &owner, &name, refuse_bound).await;
-            inner.keypairs_changed();
+            inner.after(Kind::Keypairs, &result);
             result
         })
     }
@@ -485,7 +489,7 @@ impl KeypairStore for PgStore {
     ) -> BoxFuture<'static, Result<Keypair, StoreError>> {
         self.spawn(move |inner| async move {
             let result = change(&inner, &owner, &name, &what).await;
-            inner.keypairs_changed();
+            inner.after(Kind::Keypairs, &result);
             result
         })
     }
@@ -514,7 +518,7 @@ impl KeypairStore for PgStore {
             let n = chunk.len();
             if n > 0 {
                 let result = self.block(move |inner| async move { load(&inner, chunk).await });
-                self.inner.keypairs_changed();
+                self.inner.after(Kind::Keypairs, &result);
                 result?;
                 done += n as u64;
             }
@@ -550,7 +554,8 @@ async fn load(inner: &Inner, chunk: Vec<NewKeypair>) -> Result<(), StoreError> {
         ],
     )
     .await?;
-    bump(&tx, Kind::Keypairs).await?;
+    let counter = bump(&tx, Kind::Keypairs).await?;
     tx.commit().await?;
+    inner.committed(Kind::Keypairs, counter);
     Ok(())
 }

@@ -163,13 +163,17 @@ pub const LATEST: i64 = STEPS.len() as i64;
 
 /// The store's own tables, outside the numbered steps (their numbers are the images'
 /// schema version, shared with SQLite) and outside every image: the schema version, the
-/// per-kind change counters every write transaction moves (what other processes will read to
-/// see this one's writes), and the named snapshots.
+/// per-kind change counters every write transaction moves (what other processes read to see
+/// this one's writes), the reset baseline the processes share, and the named snapshots.
 const INFRASTRUCTURE: &str = "
     CREATE TABLE IF NOT EXISTS nk_schema (version BIGINT NOT NULL);
     CREATE TABLE IF NOT EXISTS nk_changes (kind TEXT PRIMARY KEY, counter BIGINT NOT NULL);
     INSERT INTO nk_changes (kind, counter) VALUES ('keypairs', 0), ('identity', 0)
         ON CONFLICT (kind) DO NOTHING;
+    CREATE TABLE IF NOT EXISTS nk_baseline (
+        only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
+        image    TEXT NOT NULL
+    );
     CREATE TABLE IF NOT EXISTS nk_snapshots (
         name       TEXT COLLATE \"C\" PRIMARY KEY,
         created_at TEXT NOT NULL,

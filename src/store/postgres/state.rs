@@ -381,9 +381,11 @@ async fn apply_current(inner: &Inner, image: &Image) -> Result<Vec<String>, Stor
             };
         }
     }
-    bump(&tx, Kind::Keypairs).await?;
-    bump(&tx, Kind::Identity).await?;
+    let keypairs = bump(&tx, Kind::Keypairs).await?;
+    let identity = bump(&tx, Kind::Identity).await?;
     tx.commit().await?;
+    inner.committed(Kind::Keypairs, keypairs);
+    inner.committed(Kind::Identity, identity);
     Ok(changed.into_iter().collect())
 }
 
@@ -447,8 +449,8 @@ impl StateStore for PgStore {
             upgrade(image)?
         };
         let tables = self.block(move |inner| async move { apply_current(&inner, &image).await });
-        self.inner.keypairs_changed();
-        self.inner.identity_changed();
+        self.inner.after(Kind::Keypairs, &tables);
+        self.inner.after(Kind::Identity, &tables);
         let tables = tables?;
         Ok(Applied {
             signing_keys: tables.iter().any(|t| t == SIGNING_KEYS),
@@ -481,6 +483,26 @@ impl StateStore for PgStore {
 
     fn list_snapshots(&self) -> Result<Vec<crate::store::SnapshotInfo>, StoreError> {
         super::snapshots::list(self)
+    }
+
+    /// The first offered wins (`nk_baseline` holds one row), as the export document.
+    fn shared_baseline(&self, mine: Image) -> Result<Image, StoreError> {
+        let doc = mine.to_json().to_string();
+        let kept: String = self.block(move |inner| async move {
+            let conn = inner.pool.get().await?;
+            conn.execute(
+                "INSERT INTO nk_baseline (image) VALUES ($1) ON CONFLICT DO NOTHING",
+                &[&doc],
+            )
+            .await?;
+            Ok(conn
+                .query_one("SELECT image FROM nk_baseline", &[])
+                .await?
+                .try_get(0)?)
+        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&kept).map_err(|e| StoreError::Incompatible(e.to_string()))?;
+        Image::from_json(&value).map_err(StoreError::Incompatible)
     }
 }
 

@@ -589,6 +589,20 @@ fn add_signing_key(
     Ok(())
 }
 
+/// One statement: SQLite runs it under its write lock, so it cannot race another writer.
+fn add_first_signing_key(
+    conn: &Connection,
+    key: &SigningKey,
+    created_at: &str,
+) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "INSERT INTO id_signing_keys (private_pem, public_pem, created_at)
+         SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM id_signing_keys)",
+        params![key.private_pem, key.public_pem, created_at],
+    )?;
+    Ok(n > 0)
+}
+
 /// Writes `b` if there is no identity data yet.
 fn bootstrap(conn: &mut Connection, b: &Bootstrap) -> Result<bool, StoreError> {
     let tx = conn.transaction()?;
@@ -771,6 +785,13 @@ impl IdentityStore for SqliteStore {
     }
     fn signing_keys(&self, n: usize) -> Result<Vec<SigningKey>, StoreError> {
         self.engine.read(|c| signing_keys(c, n))
+    }
+    fn add_first_signing_key(
+        &self,
+        key: &SigningKey,
+        created_at: &str,
+    ) -> Result<bool, StoreError> {
+        self.identity_write(|c| add_first_signing_key(c, key, created_at))
     }
     fn add_signing_key(
         &self,

@@ -12,6 +12,7 @@
 
 mod counters;
 mod migrations;
+mod multi;
 mod serve;
 
 use std::path::{Path, PathBuf};

@@ -83,7 +83,7 @@ fn user(id: &str) -> Owner {
     Owner::User(id.into())
 }
 
-fn new(user: &str, name: &str) -> NewKeypair {
+pub(crate) fn new(user: &str, name: &str) -> NewKeypair {
     NewKeypair {
         user_id: user.into(),
         project_id: format!("p-{user}"),
