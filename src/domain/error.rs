@@ -35,6 +35,9 @@ pub enum DomainError {
     /// The principal may not act on the addressed owner.
     #[error("forbidden")]
     Forbidden,
+    /// The store's database is away for now (each front answers its 503).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Something broke inside novakeys (the detail is for logs, never for clients).
     #[error("internal: {0}")]
     Internal(String),
@@ -49,6 +52,7 @@ impl From<StoreError> for DomainError {
             StoreError::InUse => DomainError::InUse,
             StoreError::LimitReached { limit } => DomainError::QuotaExceeded { limit },
             StoreError::MarkerNotFound => DomainError::InvalidPage,
+            StoreError::Unavailable(detail) => DomainError::Unavailable(detail),
             other => DomainError::Internal(format!("store: {other}")),
         }
     }

@@ -27,6 +27,10 @@ pub enum StoreError {
     Incompatible(String),
     #[error("i/o: {0}")]
     Io(String),
+    /// The database cannot be reached or stopped answering in time (refused, closed, shut
+    /// down, timed out): a passing condition, answered as each front's 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// The backend itself failed (its message; the source is logged where it happened).
     #[error("{0}")]
     Backend(String),

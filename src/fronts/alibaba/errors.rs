@@ -217,6 +217,15 @@ impl AliError {
                 log::error!("alibaba internal error: {detail}");
                 AliError::internal()
             }
+            // The injected 503's answer (see `injected`).
+            DomainError::Unavailable(detail) => {
+                log::warn!("alibaba unavailable: {detail}");
+                AliError::new(
+                    503,
+                    "ServiceUnavailable",
+                    "The request has failed due to a temporary failure of the server.",
+                )
+            }
         }
     }
 

@@ -41,6 +41,9 @@ pub enum IdentityError {
     Conflict(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// 503: the store's database is away for now.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl IdentityError {
@@ -71,6 +74,7 @@ impl IdentityError {
             IdentityError::MethodNotAllowed => 405,
             IdentityError::Conflict(_) => 409,
             IdentityError::Internal(_) => 500,
+            IdentityError::Unavailable(_) => 503,
         }
     }
 
@@ -83,6 +87,7 @@ impl IdentityError {
             IdentityError::MethodNotAllowed => "Method Not Allowed",
             IdentityError::Conflict(_) => "Conflict",
             IdentityError::Internal(_) => "Internal Server Error",
+            IdentityError::Unavailable(_) => "Service Unavailable",
         }
     }
 
@@ -102,6 +107,10 @@ impl IdentityError {
             }
             IdentityError::MethodNotAllowed => {
                 "The method is not allowed for the requested URL.".into()
+            }
+            // The injected 503's text (see `injected`).
+            IdentityError::Unavailable(_) => {
+                "The server is currently unavailable. Please try again at a later time.".into()
             }
             IdentityError::Internal(_) => {
                 "An unexpected error prevented the server from fulfilling your request.".into()
@@ -132,12 +141,19 @@ impl IdentityError {
 
 impl From<crate::domain::DomainError> for IdentityError {
     fn from(e: crate::domain::DomainError) -> Self {
-        IdentityError::Internal(e.to_string())
+        match e {
+            crate::domain::DomainError::Unavailable(detail) => IdentityError::Unavailable(detail),
+            e => IdentityError::Internal(e.to_string()),
+        }
     }
 }
 
 impl From<StoreError> for IdentityError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::Unavailable(detail) = e {
+            log::warn!("identity store unavailable: {detail}");
+            return IdentityError::Unavailable(detail);
+        }
         log::error!("identity store error: {e}");
         IdentityError::Internal(e.to_string())
     }

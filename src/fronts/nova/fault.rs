@@ -26,6 +26,8 @@ pub enum Fault {
     UnsupportedMediaType,
     /// 500: something broke inside novakeys.
     Internal(String),
+    /// 503: the store's database is away for now (the detail is for logs).
+    Unavailable(String),
 }
 
 impl Fault {
@@ -39,6 +41,7 @@ impl Fault {
             Fault::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "computeFault"),
             Fault::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "badMediaType"),
             Fault::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "computeFault"),
+            Fault::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "serviceUnavailable"),
         }
     }
 
@@ -47,6 +50,10 @@ impl Fault {
             Fault::BadRequest(m) | Fault::Forbidden(m) | Fault::NotFound(m) | Fault::Conflict(m) => m.clone(),
             Fault::NotAcceptable(m) => m.clone(),
             Fault::UnsupportedMediaType => "Unsupported Content-Type".into(),
+            // webob's HTTPServiceUnavailable explanation, as the injected 503 has it.
+            Fault::Unavailable(_) => {
+                "The server is currently unavailable. Please try again at a later time.".into()
+            }
             Fault::Internal(_) => {
                 "Unexpected API Error. Please contact the administrator\n<class 'novakeys.InternalError'>".into()
             }
@@ -55,8 +62,10 @@ impl Fault {
 
     pub fn response(&self) -> HttpResponse {
         let (status, name) = self.status_and_name();
-        if let Fault::Internal(detail) = self {
-            log::error!("compute internal error: {detail}");
+        match self {
+            Fault::Internal(detail) => log::error!("compute internal error: {detail}"),
+            Fault::Unavailable(detail) => log::warn!("compute unavailable: {detail}"),
+            _ => {}
         }
         let body = json!({ name: { "code": status.as_u16(), "message": self.message() } });
         HttpResponse::build(status)
@@ -91,6 +100,7 @@ impl Fault {
             }
             DomainError::InvalidKey(k) => Fault::from(k),
             DomainError::Internal(detail) | DomainError::Invalid(detail) => Fault::Internal(detail),
+            DomainError::Unavailable(detail) => Fault::Unavailable(detail),
         }
     }
 
@@ -161,7 +171,10 @@ impl From<KeyError> for Fault {
 
 impl From<crate::store::StoreError> for Fault {
     fn from(e: crate::store::StoreError) -> Self {
-        Fault::Internal(format!("store: {e}"))
+        match e {
+            crate::store::StoreError::Unavailable(detail) => Fault::Unavailable(detail),
+            e => Fault::Internal(format!("store: {e}")),
+        }
     }
 }
 

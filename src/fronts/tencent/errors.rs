@@ -143,6 +143,14 @@ impl TcError {
                 log::error!("tencent internal error: {e}");
                 TcError::internal()
             }
+            // The injected 503's code, in the HTTP 200 envelope like every Tencent error.
+            DomainError::Unavailable(detail) => {
+                log::warn!("tencent unavailable: {detail}");
+                TcError::new(
+                    "ResourceUnavailable",
+                    "The resource is unavailable. Please try again later.",
+                )
+            }
         }
     }
 

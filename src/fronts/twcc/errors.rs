@@ -160,6 +160,10 @@ impl TwccError {
             DomainError::InvalidPage => TwccError::Internal("marker page".into()),
             DomainError::SameKey { .. } => TwccError::Internal("same key refused".into()),
             DomainError::Invalid(why) | DomainError::Internal(why) => TwccError::Internal(why),
+            DomainError::Unavailable(why) => {
+                log::warn!("twcc unavailable: {why}");
+                TwccError::Unavailable { wait: 1 }
+            }
         }
     }
 }

@@ -25,8 +25,10 @@ use std::time::Duration;
 
 /// Connections the pool keeps at most.
 const POOL_SIZE: usize = 16;
-/// How long a request waits for a pooled connection (or a new one) before failing.
-const POOL_WAIT: Duration = Duration::from_secs(10);
+/// How long a request waits for a pooled connection (or a new one, or a recycle check)
+/// before failing as unavailable: well below the default client timeout (30 s), so a database
+/// that is away is a prompt 503 rather than a hang.
+const POOL_WAIT: Duration = Duration::from_secs(3);
 
 /// Whether `location` names a PostgreSQL database: a `postgres://` or `postgresql://` URL, or
 /// libpq's `key=value` form (`host=… dbname=…`).
@@ -64,14 +66,47 @@ const LIBPQ_KEYS: &[&str] = &[
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StoreError::Backend(format!("postgres: {}", describe(&e)))
+        if unavailable(&e) {
+            StoreError::Unavailable(format!("postgres: {}", describe(&e)))
+        } else {
+            StoreError::Backend(format!("postgres: {}", describe(&e)))
+        }
     }
+}
+
+/// Whether `e` says the database is away rather than that a query is wrong: the connection
+/// failed, closed or timed out (an i/o error under it), or the server says it is shutting
+/// down, not accepting connections, out of connections or cancelled the statement.
+fn unavailable(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    if let Some(code) = e.code() {
+        return code.code().starts_with("08")
+            || [
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CRASH_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+                SqlState::TOO_MANY_CONNECTIONS,
+                SqlState::QUERY_CANCELED,
+            ]
+            .contains(code);
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<std::io::Error>() {
+            return true;
+        }
+        source = s.source();
+    }
+    e.is_closed() || e.to_string() == "timeout waiting for server"
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         match e {
             deadpool_postgres::PoolError::Backend(e) => e.into(),
+            deadpool_postgres::PoolError::Timeout(_) => {
+                StoreError::Unavailable(format!("postgres: {e}"))
+            }
             e => StoreError::Backend(format!("postgres: {e}")),
         }
     }
@@ -242,7 +277,7 @@ impl PgStore {
             .map_err(|e: tokio_postgres::Error| StoreError::Io(format!("bad database URL: {e}")))?;
         if config.get_connect_timeout().is_none() {
             // An unreachable host is an error at start, not a hang.
-            config.connect_timeout(Duration::from_secs(5));
+            config.connect_timeout(POOL_WAIT);
         }
         if config.get_application_name().is_none() {
             config.application_name("novakeys");

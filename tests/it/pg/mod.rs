@@ -11,6 +11,7 @@
 //! fails with why (no silent skip).
 
 mod counters;
+mod down;
 mod migrations;
 mod multi;
 mod serve;
@@ -25,6 +26,11 @@ pub struct Server {
     /// The socket directory.
     socket: PathBuf,
     pub port: u16,
+    /// The cluster's data directory and the `pg_ctl -o` options it was started with (to
+    /// start it again on the same port).
+    data: PathBuf,
+    options: String,
+    log: PathBuf,
 }
 
 static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
@@ -231,7 +237,12 @@ fn clean_stale(bin: &Path) {
         return;
     };
     for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        // `<pid>` (the shared server) or `<pid>-p<n>` (a private one).
+        let Some(pid) = e
+            .file_name()
+            .to_str()
+            .and_then(|n| n.split('-').next()?.parse::<u32>().ok())
+        else {
             continue;
         };
         if alive(pid) {
@@ -259,7 +270,12 @@ fn free_port() -> Result<u16, String> {
 fn start() -> Result<Server, String> {
     let bin = install()?;
     clean_stale(&bin);
-    let dir = clusters().join(std::process::id().to_string());
+    start_in(bin, clusters().join(std::process::id().to_string()))
+}
+
+/// Initialises a cluster in `dir` (named so that [`clean_stale`] finds it) and starts it on a
+/// free port, with a watchdog.
+fn start_in(bin: PathBuf, dir: PathBuf) -> Result<Server, String> {
     let _ = std::fs::remove_dir_all(&dir);
     let (data, socket) = (dir.join("data"), dir.join("sock"));
     for d in [&dir, &socket] {
@@ -291,19 +307,47 @@ fn start() -> Result<Server, String> {
     let mut last = String::new();
     for _ in 0..5 {
         let port = free_port()?;
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB",
-            socket.display()
-        );
+        let server = Server {
+            options: format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+                 -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB",
+                socket.display()
+            ),
+            bin: bin.clone(),
+            socket: socket.clone(),
+            port,
+            data: data.clone(),
+            log: dir.join("server.log"),
+        };
+        match server.pg_ctl_start() {
+            Ok(()) => {
+                watchdog(&bin, &dir, &data)?;
+                eprintln!(
+                    "test PostgreSQL: {} on 127.0.0.1:{port} and {}",
+                    bin.display(),
+                    socket.display()
+                );
+                return Ok(server);
+            }
+            Err(e) => {
+                let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+                last = format!("{e}\n{log}");
+            }
+        }
+    }
+    Err(last)
+}
+
+impl Server {
+    fn pg_ctl_start(&self) -> Result<(), String> {
         // Not through `run`: the server could keep a captured pipe open; it logs to a file.
-        let started = as_server_user(&bin.join("pg_ctl"))
+        as_server_user(&self.bin.join("pg_ctl"))
             .arg("-D")
-            .arg(&data)
+            .arg(&self.data)
             .arg("-o")
-            .arg(&options)
+            .arg(&self.options)
             .arg("-l")
-            .arg(dir.join("server.log"))
+            .arg(&self.log)
             .args(["-w", "-t", "60", "start"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -314,24 +358,62 @@ fn start() -> Result<Server, String> {
                 s.success()
                     .then_some(())
                     .ok_or(format!("pg_ctl start failed ({s})"))
-            });
-        match started {
-            Ok(()) => {
-                watchdog(&bin, &dir, &data)?;
-                eprintln!(
-                    "test PostgreSQL: {} on 127.0.0.1:{port} and {}",
-                    bin.display(),
-                    socket.display()
-                );
-                return Ok(Server { bin, socket, port });
-            }
-            Err(e) => {
-                let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-                last = format!("{e}\n{log}");
-            }
-        }
+            })
     }
-    Err(last)
+}
+
+/// A second server of the test process's own, for a test that stops and starts it (the shared
+/// one must stay up for the others). Stopped and removed when the test process ends, like the
+/// shared one.
+pub struct PrivateServer(Server);
+
+static PRIVATE: AtomicU32 = AtomicU32::new(0);
+
+/// Starts a new private server; panics with the reason if it cannot start.
+pub fn private_server() -> PrivateServer {
+    let bin = install().unwrap_or_else(|why| panic!("no PostgreSQL to start: {why}"));
+    // Named after the test process, as the shared one, for [`clean_stale`].
+    let dir = clusters().join(format!(
+        "{}-p{}",
+        std::process::id(),
+        PRIVATE.fetch_add(1, Ordering::Relaxed)
+    ));
+    match start_in(bin, dir) {
+        Ok(s) => PrivateServer(s),
+        Err(why) => panic!("a private PostgreSQL server cannot start: {why}"),
+    }
+}
+
+impl PrivateServer {
+    pub fn server(&self) -> &Server {
+        &self.0
+    }
+
+    /// A new database on this server, as a `postgres://` URL over TCP.
+    pub fn fresh_database(&self) -> String {
+        let name = format!("nk_private_{}", DATABASES.fetch_add(1, Ordering::Relaxed));
+        self.0.psql(&format!("CREATE DATABASE {name}"));
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.0.port)
+    }
+
+    /// Stops the server (`-m fast`: sessions are ended, as in an operator's restart) and
+    /// waits until it is down.
+    pub fn stop(&self) {
+        let s = &self.0;
+        run(
+            as_server_user(&s.bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&s.data)
+                .args(["stop", "-m", "fast", "-w", "-t", "60"]),
+            "pg_ctl stop",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Starts it again on the same port, waiting until it accepts connections.
+    pub fn start(&self) {
+        self.0.pg_ctl_start().unwrap_or_else(|e| panic!("{e}"));
+    }
 }
 
 /// A detached shell that waits for this process to end, then stops the server and removes
