@@ -164,8 +164,8 @@ async fn a_key_pair_created_or_deleted_through_one_process_shows_at_the_others_o
     let r = call(
         c.front("identity"),
         "GET",
-        "/v3/auth/catalog",
-        &[("X-Auth-Token", &token)],
+        "/v3/auth/tokens",
+        &[("X-Auth-Token", &token), ("X-Subject-Token", &token)],
         "",
     )
     .await;
