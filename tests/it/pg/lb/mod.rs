@@ -327,6 +327,8 @@ impl Cluster {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
+            // Detached (its own session): it outlives this process on purpose, never waited.
+            .map(|_| ())
             .expect("watchdog starts");
     }
 }
