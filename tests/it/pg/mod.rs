@@ -12,6 +12,7 @@
 
 mod counters;
 mod down;
+mod lb;
 mod migrations;
 mod multi;
 mod serve;
@@ -198,8 +199,19 @@ fn find_bin() -> Option<PathBuf> {
 
 /// Installs Debian's `postgresql` when it is missing, one test process at a time.
 fn install() -> Result<PathBuf, String> {
-    if let Some(bin) = find_bin() {
-        return Ok(bin);
+    install_package("postgresql", "initdb", find_bin)
+}
+
+/// Installs Debian's `package` when `find` finds nothing (`what`: the program looked for, for
+/// the message), under the install lock so that one test process at a time runs apt-get; says
+/// what it installs. `find`'s answer after the install, or why there is none.
+pub fn install_package(
+    package: &str,
+    what: &str,
+    find: fn() -> Option<PathBuf>,
+) -> Result<PathBuf, String> {
+    if let Some(found) = find() {
+        return Ok(found);
     }
     std::fs::create_dir_all(root()).map_err(|e| e.to_string())?;
     let lock = std::fs::File::create(root().join("install.lock")).map_err(|e| e.to_string())?;
@@ -208,21 +220,21 @@ fn install() -> Result<PathBuf, String> {
     if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } != 0 {
         return Err(format!("install lock: {}", std::io::Error::last_os_error()));
     }
-    if let Some(bin) = find_bin() {
-        return Ok(bin);
+    if let Some(found) = find() {
+        return Ok(found);
     }
-    eprintln!("test PostgreSQL: no initdb found; installing Debian's postgresql (apt-get update && apt-get install -y postgresql)");
+    eprintln!("tests: no {what} found; installing Debian's {package} (apt-get update && apt-get install -y {package})");
     run(
         Command::new("apt-get").arg("update").arg("-q"),
         "apt-get update",
     )?;
     run(
         Command::new("apt-get")
-            .args(["install", "-y", "-q", "postgresql"])
+            .args(["install", "-y", "-q", package])
             .env("DEBIAN_FRONTEND", "noninteractive"),
-        "apt-get install -y postgresql",
+        &format!("apt-get install -y {package}"),
     )?;
-    find_bin().ok_or_else(|| "postgresql installed, but no initdb under /usr/lib/postgresql".into())
+    find().ok_or_else(|| format!("{package} installed, but still no {what}"))
 }
 
 fn alive(pid: u32) -> bool {
