@@ -361,6 +361,13 @@ impl Identity {
     /// tokens pass; domain-scoped ones do not. Verified tokens are remembered until an
     /// identity change (any identity write, a clock change, a key rotation).
     pub fn authenticate(&self, token: &str) -> Option<Arc<Principal>> {
+        self.try_authenticate(token).ok().flatten()
+    }
+
+    /// [`Identity::authenticate`], telling a token that could not be checked because the
+    /// store is away (keystonemiddleware answers 503 when Keystone cannot be reached) from
+    /// one that is not valid (`Ok(None)`).
+    pub fn try_authenticate(&self, token: &str) -> Result<Option<Arc<Principal>>, StoreError> {
         // Read before verifying: a change made meanwhile makes the new entry stale at once.
         let generation = (
             self.generation.load(Ordering::SeqCst),
@@ -371,11 +378,22 @@ impl Identity {
             let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(c) = cache.get(token) {
                 if c.generation == generation && c.exp > now {
-                    return Some(c.ctx.clone());
+                    return Ok(Some(c.ctx.clone()));
                 }
             }
         }
-        let valid = self.verify(token, false).ok()?;
+        let Some(claims) = self.signer().verify(token) else {
+            return Ok(None);
+        };
+        if claims.exp <= now {
+            return Ok(None);
+        }
+        let valid = match check_claims(&*self.store, claims) {
+            Ok(Ok(valid)) => valid,
+            Ok(Err(_)) => return Ok(None),
+            Err(e @ StoreError::Unavailable(_)) => return Err(e),
+            Err(_) => return Ok(None),
+        };
         let roles = valid.roles.iter().map(|r| r.name.clone()).collect();
         let ctx = Arc::new(match &valid.scope {
             Scope::Project { project, .. } => Principal {
@@ -397,7 +415,7 @@ impl Identity {
                 roles,
                 system_scope: true,
             },
-            Scope::Domain(_) => return None,
+            Scope::Domain(_) => return Ok(None),
         });
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= CACHE_SIZE {
@@ -414,7 +432,7 @@ impl Identity {
                 exp: valid.claims.exp,
             },
         );
-        Some(ctx)
+        Ok(Some(ctx))
     }
 }
 

@@ -18,22 +18,33 @@ pub static X_AUTH_TOKEN: actix_web::http::header::HeaderName =
 /// Who the observe hook found a request to be from (a request extension), so the dispatcher
 /// does not check the same token a second time.
 #[derive(Debug, Clone)]
-pub struct Authenticated(pub Option<Arc<Principal>>);
+pub struct Authenticated(pub Result<Option<Arc<Principal>>, Unavailable>);
+
+/// The token could not be checked: the store is away (the detail is for the log).
+#[derive(Debug, Clone)]
+pub struct Unavailable(pub String);
 
 /// The caller of `req` (None: no valid credentials).
-pub fn caller(front: &NovaFront, req: &HttpRequest) -> Option<Arc<Principal>> {
+pub fn caller(front: &NovaFront, req: &HttpRequest) -> Result<Option<Arc<Principal>>, Unavailable> {
     match front.auth {
         AuthMode::Noauth => {
-            noauth_context(|name| header(req, name).map(str::to_string)).map(Arc::new)
+            Ok(noauth_context(|name| header(req, name).map(str::to_string)).map(Arc::new))
         }
-        AuthMode::Keystone => header(req, &X_AUTH_TOKEN)
-            .filter(|t| !t.is_empty())
-            .and_then(|t| front.identity.authenticate(t)),
+        AuthMode::Keystone => match header(req, &X_AUTH_TOKEN).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(t) => front
+                .identity
+                .try_authenticate(t)
+                .map_err(|e| Unavailable(e.to_string())),
+        },
     }
 }
 
 /// The caller, as the observe hook already found it when it ran, else worked out now.
-pub fn authenticate(front: &NovaFront, req: &HttpRequest) -> Option<Arc<Principal>> {
+pub fn authenticate(
+    front: &NovaFront,
+    req: &HttpRequest,
+) -> Result<Option<Arc<Principal>>, Unavailable> {
     if let Some(done) = req.extensions_mut().remove::<Authenticated>() {
         return done.0;
     }

@@ -130,7 +130,8 @@ impl Front for NovaFront {
     }
 
     fn describe(&self, req: &HttpRequest, path: &str, body: &[u8], detail: bool) -> Described {
-        let who = auth::caller(self, req);
+        let caller = auth::caller(self, req);
+        let who = caller.clone().ok().flatten();
         let described = Described {
             user_id: who.as_ref().map(|w| w.user_id.clone()),
             project_id: who
@@ -144,7 +145,7 @@ impl Front for NovaFront {
                 .then(|| asked_microversion(path, req.headers()))
                 .flatten(),
         };
-        req.extensions_mut().insert(auth::Authenticated(who));
+        req.extensions_mut().insert(auth::Authenticated(caller));
         described
     }
 

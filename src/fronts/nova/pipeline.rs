@@ -4,7 +4,7 @@
 //! size limit → auth → routing (plain webob 404s) → microversion → media type → body → URL
 //! project id → controller → version headers. Routes live in `route()`; controllers per resource.
 
-use super::auth::{authenticate, unauthorized};
+use super::auth::{authenticate, unauthorized, Unavailable};
 use super::fault::{Fault, WebobError};
 use super::microversion::{
     negotiate, Microversion, VersionError, API_VERSION_HEADER, NOVA_VERSION_HEADER,
@@ -300,8 +300,11 @@ async fn api_request(
         Ok(body) => body,
         Err(e) => return e.response(accept, is_head),
     };
-    let Some(auth) = authenticate(state, req) else {
-        return unauthorized(state, req);
+    let auth = match authenticate(state, req) {
+        Ok(Some(auth)) => auth,
+        Ok(None) => return unauthorized(state, req),
+        // keystonemiddleware's answer when it cannot reach Keystone: 503.
+        Err(Unavailable(detail)) => return Fault::Unavailable(detail).response(),
     };
     let segments: Vec<&str> = rest[1..].split('/').collect();
     let Some((url_project, route)) = route(req.method(), &segments) else {
