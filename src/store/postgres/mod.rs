@@ -29,6 +29,23 @@ const POOL_SIZE: usize = 16;
 /// before failing as unavailable: well below the default client timeout (30 s), so a database
 /// that is away is a prompt 503 rather than a hang.
 const POOL_WAIT: Duration = Duration::from_secs(3);
+/// How long one store operation (its pool wait, queries and commit) may take before it fails
+/// as unavailable. An established connection to a server that stopped answering (frozen,
+/// partitioned) gets no error from the kernel for many minutes, so without a deadline such a
+/// request would hang past any client's timeout. A key pair operation takes milliseconds.
+const OPERATION_LIMIT: Duration = Duration::from_secs(5);
+/// The same for whole-state work (migrations, reset, snapshots, export/import), which reads or
+/// rewrites every table.
+const STATE_LIMIT: Duration = Duration::from_secs(60);
+/// How long sent data may stay unacknowledged before the kernel drops the connection, and how
+/// soon an idle connection is probed: a peer that vanished from the network is noticed
+/// instead of waited on.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(10);
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+/// After the database left a request unanswered for `POOL_WAIT`, how long operations fail at
+/// once instead of each waiting as long again: one API request makes several store calls in
+/// a row (refresh, token check, the operation), and each would otherwise add its own wait.
+const SILENCE_WINDOW: Duration = Duration::from_secs(1);
 
 /// Whether `location` names a PostgreSQL database: a `postgres://` or `postgresql://` URL, or
 /// libpq's `key=value` form (`host=… dbname=…`).
@@ -57,8 +74,11 @@ const LIBPQ_KEYS: &[&str] = &[
     "application_name",
     "sslmode",
     "connect_timeout",
+    "tcp_user_timeout",
     "keepalives",
     "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_retries",
     "target_session_attrs",
     "channel_binding",
     "load_balance_hosts",
@@ -233,6 +253,8 @@ struct Inner {
     /// Identity writes and every whole-state apply.
     identity: Counter,
     refreshes: Refreshes,
+    /// Until when the database counts as not answering (see [`SILENCE_WINDOW`]).
+    silent_until: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 /// Refreshes asked for at once share one read: a read sent after a request asked covers that
@@ -279,6 +301,13 @@ impl PgStore {
             // An unreachable host is an error at start, not a hang.
             config.connect_timeout(POOL_WAIT);
         }
+        // Unless the location says otherwise (`tcp_user_timeout=…`, `keepalives_idle=…`).
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
+        }
+        if !location.contains("keepalives_idle") {
+            config.keepalives_idle(KEEPALIVE_IDLE);
+        }
         if config.get_application_name().is_none() {
             config.application_name("novakeys");
         }
@@ -314,27 +343,48 @@ impl PgStore {
                 keypairs: Counter::default(),
                 identity: Counter::default(),
                 refreshes: Refreshes::default(),
+                silent_until: std::sync::Mutex::new(None),
             }),
             runtime: handle,
             _runtime: RuntimeOwner(Some(runtime)),
             location: redact(location),
         };
-        store.block(|inner| async move {
+        store.block_state(|inner| async move {
             let mut conn = inner.pool.get().await?;
             migrations::migrate(&mut conn).await
         })?;
         Ok(store)
     }
 
-    /// Runs `f` on the store's runtime and waits for it (from any thread).
+    /// Runs the operation `f` on the store's runtime and waits for it (from any thread),
+    /// within [`OPERATION_LIMIT`].
     fn block<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(Arc<Inner>) -> Fut,
         Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
     {
+        self.block_within(OPERATION_LIMIT, f)
+    }
+
+    /// [`Self::block`] for whole-state work, within [`STATE_LIMIT`].
+    fn block_state<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Inner>) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        self.block_within(STATE_LIMIT, f)
+    }
+
+    fn block_within<T, F, Fut>(&self, limit: Duration, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Inner>) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let fut = f(self.inner.clone());
+        let fut = self.inner.clone().within(limit, f(self.inner.clone()));
         self.runtime.spawn(async move {
             let _ = tx.send(fut.await);
         });
@@ -352,7 +402,11 @@ impl PgStore {
         F: FnOnce(Arc<Inner>) -> Fut,
         Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
     {
-        let task = self.runtime.spawn(f(self.inner.clone()));
+        let task = self.runtime.spawn(
+            self.inner
+                .clone()
+                .within(OPERATION_LIMIT, f(self.inner.clone())),
+        );
         Box::pin(async move {
             task.await.unwrap_or_else(|e| {
                 Err(StoreError::Backend(format!(
@@ -364,6 +418,58 @@ impl PgStore {
 }
 
 impl Inner {
+    /// `op`, failing as unavailable when it has not finished within `limit`, and at once while
+    /// the database has just been silent.
+    async fn within<T>(
+        self: Arc<Self>,
+        limit: Duration,
+        op: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        if self.is_silent() {
+            return Err(StoreError::Unavailable(
+                "postgres: the database is not answering".into(),
+            ));
+        }
+        let started = std::time::Instant::now();
+        // Bound first: the operation (and the connection it holds) is dropped here.
+        let outcome = tokio::time::timeout(limit, op).await;
+        match outcome {
+            Ok(Err(StoreError::Unavailable(why))) => {
+                // A pool or connect timeout: the server accepted nothing in time.
+                if started.elapsed() >= POOL_WAIT {
+                    self.went_silent();
+                }
+                Err(StoreError::Unavailable(why))
+            }
+            Ok(result) => result,
+            Err(_) => {
+                // A write cut off here may still commit when the server answers again.
+                self.unsure(Kind::Keypairs);
+                self.unsure(Kind::Identity);
+                self.went_silent();
+                Err(StoreError::Unavailable(format!(
+                    "postgres: no answer within {} s",
+                    limit.as_secs()
+                )))
+            }
+        }
+    }
+
+    fn is_silent(&self) -> bool {
+        let until = *self.silent_until.lock().unwrap_or_else(|e| e.into_inner());
+        until.is_some_and(|t| std::time::Instant::now() < t)
+    }
+
+    /// After the database left a request unanswered: closes every idle connection (the pool
+    /// cannot tell which are stuck behind the same server, and a stuck one would hold the next
+    /// request for the whole limit; new ones fail within `POOL_WAIT` while the server is
+    /// away) and opens the [`SILENCE_WINDOW`].
+    fn went_silent(&self) {
+        self.pool.retain(|_, _| false);
+        *self.silent_until.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(std::time::Instant::now() + SILENCE_WINDOW);
+    }
+
     fn counter(&self, kind: Kind) -> &Counter {
         match kind {
             Kind::Keypairs => &self.keypairs,
@@ -401,10 +507,17 @@ impl Inner {
         // Everyone who asked by now asked before this read is sent.
         let upto = self.refreshes.asked.load(Ordering::SeqCst);
         // Bounded: every refresh waits for this one, so a read that hangs must not hang them.
-        let read = tokio::time::timeout(POOL_WAIT, self.read_counters()).await;
+        let read = if self.is_silent() {
+            Ok(Err(StoreError::Unavailable(String::new())))
+        } else {
+            tokio::time::timeout(POOL_WAIT, self.read_counters()).await
+        };
         if !matches!(read, Ok(Ok(()))) {
             self.unsure(Kind::Keypairs);
             self.unsure(Kind::Identity);
+        }
+        if read.is_err() {
+            self.went_silent();
         }
         *covered = upto;
     }

@@ -18,7 +18,7 @@ pub fn save(store: &PgStore, name: &str) -> Result<SnapshotInfo, StoreError> {
     let name = name.to_string();
     let created = now();
     let (n, c) = (name.clone(), created.clone());
-    store.block(move |inner| async move {
+    store.block_state(move |inner| async move {
         let image = capture_consistent(&inner, &|_| true).await?;
         let doc = image.to_json().to_string();
         let conn = inner.pool.get().await?;
@@ -41,7 +41,7 @@ pub fn save(store: &PgStore, name: &str) -> Result<SnapshotInfo, StoreError> {
 /// The image of `name` (None: no such snapshot).
 pub fn image(store: &PgStore, name: &str) -> Result<Option<Image>, StoreError> {
     let name = name.to_string();
-    let doc: Option<String> = store.block(move |inner| async move {
+    let doc: Option<String> = store.block_state(move |inner| async move {
         let conn = inner.pool.get().await?;
         Ok(conn
             .query_opt("SELECT image FROM nk_snapshots WHERE name = $1", &[&name])
@@ -59,7 +59,7 @@ pub fn image(store: &PgStore, name: &str) -> Result<Option<Image>, StoreError> {
 
 pub fn delete(store: &PgStore, name: &str) -> Result<bool, StoreError> {
     let name = name.to_string();
-    store.block(move |inner| async move {
+    store.block_state(move |inner| async move {
         let conn = inner.pool.get().await?;
         Ok(conn
             .execute("DELETE FROM nk_snapshots WHERE name = $1", &[&name])
@@ -70,7 +70,7 @@ pub fn delete(store: &PgStore, name: &str) -> Result<bool, StoreError> {
 
 /// By name; the size is the stored document's.
 pub fn list(store: &PgStore) -> Result<Vec<SnapshotInfo>, StoreError> {
-    store.block(|inner| async move {
+    store.block_state(|inner| async move {
         let conn = inner.pool.get().await?;
         conn.query(
             "SELECT name, created_at, octet_length(image)::bigint FROM nk_snapshots

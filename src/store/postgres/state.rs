@@ -433,7 +433,7 @@ async fn insert_rows(
 
 impl StateStore for PgStore {
     fn capture(&self) -> Result<Image, StoreError> {
-        self.block(|inner| async move { capture_consistent(&inner, &|_| true).await })
+        self.block_state(|inner| async move { capture_consistent(&inner, &|_| true).await })
     }
 
     fn capture_signing_keys(&self) -> Result<Image, StoreError> {
@@ -448,7 +448,8 @@ impl StateStore for PgStore {
         } else {
             upgrade(image)?
         };
-        let tables = self.block(move |inner| async move { apply_current(&inner, &image).await });
+        let tables =
+            self.block_state(move |inner| async move { apply_current(&inner, &image).await });
         self.inner.after(Kind::Keypairs, &tables);
         self.inner.after(Kind::Identity, &tables);
         let tables = tables?;
@@ -488,7 +489,7 @@ impl StateStore for PgStore {
     /// The first offered wins (`nk_baseline` holds one row), as the export document.
     fn shared_baseline(&self, mine: Image) -> Result<Image, StoreError> {
         let doc = mine.to_json().to_string();
-        let kept: String = self.block(move |inner| async move {
+        let kept: String = self.block_state(move |inner| async move {
             let conn = inner.pool.get().await?;
             conn.execute(
                 "INSERT INTO nk_baseline (image) VALUES ($1) ON CONFLICT DO NOTHING",

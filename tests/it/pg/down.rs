@@ -304,3 +304,28 @@ fn terminated_database_sessions_are_replaced_without_a_restart() {
     assert_eq!(login(&s).status, 201);
     assert_eq!(twcc_list(&s).status, 200);
 }
+
+#[test]
+fn a_database_that_stops_answering_gives_503_within_the_bound_and_serving_recovers() {
+    let pg = private_server();
+    let s = serve(&pg.fresh_database());
+    let token = token(&s);
+    assert_eq!(nova_create(&s, &token, "before").status, 200);
+    assert_eq!(twcc_list(&s).status, 200);
+
+    let frozen = pg.freeze();
+    // The pooled connections are open and the kernel accepts new ones: only a deadline on
+    // the store's operations turns the silence into an answer.
+    assert_unavailable(&s, &token);
+    assert_unavailable(&s, &token);
+    drop(frozen);
+
+    eventually("nova list", || nova_list(&s, &token).status == 200);
+    let kept = names(&s, &token);
+    assert_eq!(kept[0], "before", "acknowledged writes are kept: {kept:?}");
+    let created = nova_create(&s, &token, "after");
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(login(&s).status, 201);
+    assert_eq!(twcc_list(&s).status, 200);
+    assert!(names(&s, &token).contains(&"after".to_string()));
+}

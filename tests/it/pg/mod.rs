@@ -426,6 +426,58 @@ impl PrivateServer {
     pub fn start(&self) {
         self.0.pg_ctl_start().unwrap_or_else(|e| panic!("{e}"));
     }
+
+    /// Freezes every process of the server (SIGSTOP): connections stay open and the kernel
+    /// still accepts new ones, but nothing answers, as with a hung host or a partition. The
+    /// server runs again when the guard goes (also on a panic).
+    pub fn freeze(&self) -> Frozen {
+        let pids = self.processes();
+        assert!(pids.len() > 1, "the server and its workers: {pids:?}");
+        signal(&pids, "-STOP");
+        Frozen(pids)
+    }
+
+    /// The postmaster (the first line of `postmaster.pid`) and its children.
+    fn processes(&self) -> Vec<u32> {
+        let file = self.0.data.join("postmaster.pid");
+        let text =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let main: u32 = text.lines().next().unwrap_or("").trim().parse().unwrap();
+        let mut pids = vec![main];
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // `pid (comm) state ppid …`; comm may hold spaces, so split after its ')'.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if ppid == Some(main) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+}
+
+/// A frozen server's processes, continued on drop.
+pub struct Frozen(Vec<u32>);
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal(&self.0, "-CONT");
+    }
+}
+
+fn signal(pids: &[u32], sig: &str) {
+    let status = Command::new("kill")
+        .arg(sig)
+        .args(pids.iter().map(|p| p.to_string()))
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill {sig} {pids:?}: {status}");
 }
 
 /// A detached shell that waits for this process to end, then stops the server and removes
