@@ -106,7 +106,7 @@ pub(super) async fn log_in(ctx: &Ctx<'_>, form: Form) -> HttpResponse {
                 &domain,
             )
         }
-        Ok(Err(e)) => return super::internal(ctx, &e),
+        Ok(Err(e)) => return super::failed(ctx, &e),
         Err(e) => return super::internal(ctx, &e),
     };
     // A new log-in never reuses a session id (no fixation); the old session goes.
@@ -197,7 +197,7 @@ pub(super) async fn switch_project(ctx: &Ctx<'_>, form: Form) -> HttpResponse {
     let token = match issued {
         Ok(Ok(t)) => t,
         Ok(Err(DomainError::Forbidden)) => return super::not_found(ctx),
-        Ok(Err(e)) => return super::internal(ctx, &e),
+        Ok(Err(e)) => return super::failed(ctx, &e),
         Err(e) => return super::internal(ctx, &e),
     };
     let mut next = (**s).clone();

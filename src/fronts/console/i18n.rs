@@ -148,6 +148,8 @@ texts! {
     refused_text: "The form was not sent from this console, or its page has expired. Reload the page and try again.", "表單不是從此主控台送出，或頁面已過期。請重新載入頁面後再試一次。";
     error_title: "Something went wrong", "發生錯誤";
     error_text: "novakeys could not answer this request.", "novakeys 無法處理此請求。";
+    unavailable_title: "Service unavailable", "服務暫時無法使用";
+    unavailable_text: "novakeys cannot reach its database right now. Nothing was changed; try again in a moment.", "novakeys 目前無法連線至資料庫，未做任何變更，請稍後再試。";
     footer: "novakeys web console: the key pairs of the Nova, Alibaba, Tencent and TWCC APIs, over one store.", "novakeys 網頁主控台：Nova、阿里雲、騰訊雲與 TWCC API 共用同一個金鑰對儲存區。";
 }
 

@@ -67,7 +67,7 @@ fn domain_error(ctx: &Ctx, e: DomainError) -> HttpResponse {
             ctx.t.not_allowed,
             true,
         ),
-        other => super::internal(ctx, &other),
+        other => super::failed(ctx, &other),
     }
 }
 

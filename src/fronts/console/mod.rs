@@ -22,7 +22,7 @@ mod params;
 mod session;
 mod views;
 
-use crate::domain::{Principal, Services};
+use crate::domain::{DomainError, Principal, Services};
 use crate::http::{ActivitySource, Described, Front, Injected};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -172,25 +172,36 @@ pub(crate) struct Ctx<'a> {
     req: &'a HttpRequest,
     t: &'static Texts,
     auth: Option<(Arc<Session>, Arc<Principal>)>,
+    /// The session's token could not be checked because the store is away: the session is
+    /// kept (a database blip must not log everyone out) and the request gets the 503 page.
+    away: bool,
 }
 
 impl<'a> Ctx<'a> {
     fn new(front: &'a ConsoleFront, req: &'a HttpRequest) -> Ctx<'a> {
+        let mut away = false;
         let auth = session::cookie(req, session::SESSION_COOKIE)
             .and_then(|id| front.sessions.get(id))
-            .and_then(|s| match front.services.identity.authenticate(&s.token) {
-                // The session ends with its token (expired, revoked, user or project disabled).
-                Some(p) if !p.project_id.is_empty() => Some((s, p)),
-                _ => {
-                    front.sessions.remove(&s.id);
-                    None
-                }
-            });
+            .and_then(
+                |s| match front.services.identity.try_authenticate(&s.token) {
+                    // The session ends with its token (expired, revoked, user or project disabled).
+                    Ok(Some(p)) if !p.project_id.is_empty() => Some((s, p)),
+                    Err(_) => {
+                        away = true;
+                        None
+                    }
+                    Ok(_) => {
+                        front.sessions.remove(&s.id);
+                        None
+                    }
+                },
+            );
         Ctx {
             front,
             req,
             t: language(req),
             auth,
+            away,
         }
     }
 
@@ -323,6 +334,33 @@ fn not_found(ctx: &Ctx) -> HttpResponse {
     )
 }
 
+/// The page for a domain operation that failed: 503 while the store is away, else 500.
+fn failed(ctx: &Ctx, e: &DomainError) -> HttpResponse {
+    match e {
+        DomainError::Unavailable(why) => {
+            log::warn!("console unavailable: {why}");
+            unavailable(ctx)
+        }
+        other => internal(ctx, other),
+    }
+}
+
+/// 503 with `Retry-After`, as the API fronts answer while the database is away.
+fn unavailable(ctx: &Ctx) -> HttpResponse {
+    let mut resp = message(
+        ctx.chrome(false, false),
+        StatusCode::SERVICE_UNAVAILABLE,
+        ctx.t.unavailable_title,
+        ctx.t.unavailable_text,
+        true,
+    );
+    resp.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(1u32),
+    );
+    resp
+}
+
 fn internal(ctx: &Ctx, what: &dyn std::fmt::Display) -> HttpResponse {
     log::error!("console: {what}");
     message(
@@ -371,6 +409,9 @@ async fn dispatch(
         return secure(assets::serve(file, req.query_string()));
     }
     let ctx = Ctx::new(&front, &req);
+    if ctx.away {
+        return secure(unavailable(&ctx));
+    }
     let form = || {
         params::Form::parse(
             req.headers()

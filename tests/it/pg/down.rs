@@ -3,6 +3,7 @@
 //! process recovers by itself when the database is back, with nothing acknowledged lost. On a
 //! private server of this test's own (the shared one stays up for the others).
 
+use super::lb::sign;
 use super::private_server;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -33,7 +34,7 @@ impl Drop for Served {
     }
 }
 
-/// `novakeys serve` on `db` with the compute, identity and TWCC listeners on free ports.
+/// `novakeys serve` on `db` with every listener on a free port.
 fn serve(db: &str) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_novakeys"))
@@ -49,11 +50,11 @@ fn serve(db: &str) -> Served {
             "--twcc-bind",
             "127.0.0.1:0",
             "--alibaba-bind",
-            "off",
+            "127.0.0.1:0",
             "--tencent-bind",
-            "off",
+            "127.0.0.1:0",
             "--console-bind",
-            "off",
+            "127.0.0.1:0",
             "--client-timeout",
             "20",
             "--db",
@@ -65,7 +66,7 @@ fn serve(db: &str) -> Served {
         .expect("novakeys starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut urls = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..6 {
         let line = lines.next().expect("a listening line").unwrap();
         let rest = line
             .strip_prefix("novakeys: ")
@@ -179,6 +180,80 @@ fn twcc_list(s: &Served) -> Answer {
     )
 }
 
+/// The fronts whose clients sign their requests, called through the load-balancer tests'
+/// signers (async: run on a runtime of their own).
+fn alibaba_describe(s: &Served) -> crate::common::RawResponse {
+    let addr = s
+        .url("alibaba")
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    block_on(sign::alibaba(
+        addr,
+        "DescribeKeyPairs",
+        &[("RegionId", "cn-hangzhou")],
+    ))
+}
+
+fn tencent_describe(s: &Served) -> crate::common::RawResponse {
+    let addr = s
+        .url("tencent")
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    block_on(sign::tencent(
+        addr,
+        "DescribeKeyPairs",
+        &serde_json::json!({}),
+    ))
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// A console session of the demo user: its cookie jar (curl's).
+fn console_log_in(s: &Served, jar: &std::path::Path) {
+    let jar = jar.to_str().unwrap();
+    let page = curl(
+        &format!("{}/login", s.url("console")),
+        &["-c", jar, "-b", jar],
+    );
+    // The log-in form's token (the language switch's is empty before a log-in).
+    let csrf = page
+        .body
+        .split("name=\"csrf_token\" value=\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| panic!("a csrf field: {}", page.body))
+        .to_string();
+    let a = curl(
+        &format!("{}/login", s.url("console")),
+        &[
+            "-c",
+            jar,
+            "-b",
+            jar,
+            "-d",
+            &format!("csrf_token={csrf}&username=demo&password=demo&domain=Default"),
+        ],
+    );
+    assert_eq!(a.status, 303, "console log-in: {}", a.body);
+}
+
+fn console_keypairs(s: &Served, jar: &std::path::Path) -> Answer {
+    let jar = jar.to_str().unwrap();
+    curl(
+        &format!("{}/keypairs", s.url("console")),
+        &["-c", jar, "-b", jar],
+    )
+}
+
 fn json(a: &Answer) -> serde_json::Value {
     serde_json::from_str(&a.body).unwrap_or_else(|e| panic!("{e}: {}", a.body))
 }
@@ -206,6 +281,46 @@ fn assert_unavailable(s: &Served, token: &str) {
     let a = twcc_list(s);
     assert_eq!(a.status, 503, "twcc list: {}", a.body);
     assert!(a.took < BOUND, "twcc list took {:?}", a.took);
+    assert!(
+        a.head.to_ascii_lowercase().contains("retry-after:"),
+        "{}",
+        a.head
+    );
+
+    let started = Instant::now();
+    let a = alibaba_describe(s);
+    assert!(
+        started.elapsed() < BOUND,
+        "alibaba took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(a.status, 503, "alibaba: {}", a.text());
+    assert_eq!(a.json()["Code"], "ServiceUnavailable", "{}", a.text());
+
+    let started = Instant::now();
+    let a = tencent_describe(s);
+    assert!(
+        started.elapsed() < BOUND,
+        "tencent took {:?}",
+        started.elapsed()
+    );
+    // Tencent answers its errors inside an HTTP 200 envelope.
+    assert_eq!(a.status, 200, "tencent: {}", a.text());
+    assert_eq!(
+        a.json()["Response"]["Error"]["Code"],
+        "ResourceUnavailable",
+        "{}",
+        a.text()
+    );
+}
+
+/// The console's page for a logged-in user while the store is away: 503 with `Retry-After`,
+/// and the session is kept for when it is back.
+fn assert_console_unavailable(s: &Served, jar: &std::path::Path) {
+    let a = console_keypairs(s, jar);
+    assert!(a.took < BOUND, "console took {:?}", a.took);
+    assert_eq!(a.status, 503, "console: {}", a.body);
+    assert!(a.body.contains("Service unavailable"), "{}", a.body);
     assert!(
         a.head.to_ascii_lowercase().contains("retry-after:"),
         "{}",
@@ -241,14 +356,25 @@ fn a_stopped_database_gives_each_fronts_503_and_serving_recovers_when_it_is_back
     let token = token(&s);
     assert_eq!(nova_create(&s, &token, "before").status, 200);
     assert_eq!(twcc_list(&s).status, 200);
+    let jar = tempfile::NamedTempFile::new().unwrap();
+    console_log_in(&s, jar.path());
+    assert_eq!(console_keypairs(&s, jar.path()).status, 200);
 
     pg.stop();
     assert_unavailable(&s, &token);
+    assert_console_unavailable(&s, jar.path());
     // And again: the first failures did not leave anything stuck.
     assert_unavailable(&s, &token);
 
     pg.start();
     eventually("nova list", || nova_list(&s, &token).status == 200);
+    let page = console_keypairs(&s, jar.path());
+    assert_eq!(
+        page.status, 200,
+        "the console session outlived the outage: {}",
+        page.body
+    );
+    assert!(page.body.contains("before"), "{}", page.body);
     assert_eq!(
         names(&s, &token),
         ["before"],
@@ -313,10 +439,14 @@ fn a_database_that_stops_answering_gives_503_within_the_bound_and_serving_recove
     assert_eq!(nova_create(&s, &token, "before").status, 200);
     assert_eq!(twcc_list(&s).status, 200);
 
+    let jar = tempfile::NamedTempFile::new().unwrap();
+    console_log_in(&s, jar.path());
+
     let frozen = pg.freeze();
     // The pooled connections are open and the kernel accepts new ones: only a deadline on
     // the store's operations turns the silence into an answer.
     assert_unavailable(&s, &token);
+    assert_console_unavailable(&s, jar.path());
     assert_unavailable(&s, &token);
     drop(frozen);
 

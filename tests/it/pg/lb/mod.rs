@@ -13,7 +13,7 @@
 //! Torn down in `Drop`; a watchdog shell kills the processes when the test process ends
 //! without dropping (a panic across threads, a kill).
 
-mod sign;
+pub mod sign;
 mod tests;
 
 use std::io::{BufRead, BufReader, Read, Write};
