@@ -112,6 +112,9 @@ pub enum Invalid {
     Unknown,
     /// Ours, but expired, revoked, or its user/scope is gone or disabled.
     Failed,
+    /// Signed by us, but the store that says whether it was revoked (and whether its user and
+    /// scope still stand) is away: neither valid nor invalid for now.
+    Unavailable,
 }
 
 /// Keystone's bootstrap roles imply one another down this chain (keystone-manage bootstrap):
@@ -346,7 +349,11 @@ impl Identity {
         if !allow_expired && claims.exp <= self.det.timestamp() {
             return Err(Invalid::Failed);
         }
-        check_claims(&*self.store, claims).unwrap_or(Err(Invalid::Failed))
+        match check_claims(&*self.store, claims) {
+            Ok(checked) => checked,
+            Err(StoreError::Unavailable(_)) => Err(Invalid::Unavailable),
+            Err(_) => Err(Invalid::Failed),
+        }
     }
 
     /// The checks a presented token gets, for claims about to be signed.

@@ -276,7 +276,12 @@ fn token_not_found(e: Invalid, token: &str) -> IdentityError {
     match e {
         Invalid::Unknown => IdentityError::not_found("token", token),
         Invalid::Failed => IdentityError::NotFound("Failed to validate token".into()),
+        Invalid::Unavailable => unavailable(),
     }
+}
+
+fn unavailable() -> IdentityError {
+    IdentityError::Unavailable("the store cannot check the token".into())
 }
 
 fn password(id: &Identity, payload: &Value) -> Result<User, IdentityError> {
@@ -498,8 +503,10 @@ pub fn caller(id: &Identity, r: &Req) -> Result<ValidToken, IdentityError> {
         .auth_token
         .as_deref()
         .ok_or_else(IdentityError::unauthorized)?;
-    id.verify(token, false)
-        .map_err(|_| IdentityError::unauthorized())
+    id.verify(token, false).map_err(|e| match e {
+        Invalid::Unavailable => unavailable(),
+        _ => IdentityError::unauthorized(),
+    })
 }
 
 fn subject(id: &Identity, r: &Req, allow_expired: bool) -> Result<ValidToken, IdentityError> {

@@ -278,6 +278,25 @@ fn assert_unavailable(s: &Served, token: &str) {
     assert_eq!(v["error"]["code"], 503, "{}", a.body);
     assert_eq!(v["error"]["title"], "Service Unavailable", "{}", a.body);
 
+    // A token that cannot be checked is not a bad token: no 401/404 that would make a client
+    // throw it away or log in again.
+    let a = curl(
+        &format!("{}/v3/auth/tokens", s.url("identity")),
+        &[
+            "-H",
+            &format!("X-Auth-Token: {token}"),
+            "-H",
+            &format!("X-Subject-Token: {token}"),
+        ],
+    );
+    assert_eq!(a.status, 503, "keystone validate: {}", a.body);
+    assert!(a.took < BOUND, "keystone validate took {:?}", a.took);
+    let a = curl(
+        &format!("{}/v3/credentials", s.url("identity")),
+        &["-H", &format!("X-Auth-Token: {token}")],
+    );
+    assert_eq!(a.status, 503, "keystone credentials: {}", a.body);
+
     let a = twcc_list(s);
     assert_eq!(a.status, 503, "twcc list: {}", a.body);
     assert!(a.took < BOUND, "twcc list took {:?}", a.took);
