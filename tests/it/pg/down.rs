@@ -368,8 +368,17 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn a_stopped_database_gives_each_fronts_503_and_serving_recovers_when_it_is_back() {
+/// One outage: a served database with a key pair and a console session; `away` takes the
+/// database away (its result is kept until `back`); every front answers its 503 within the
+/// bound, twice (the first failures leave nothing stuck); `back` returns it, and serving
+/// recovers with the session and every acknowledged write kept. `unsure` names the writes
+/// refused during the outage that may still land (a frozen server may yet run what it was
+/// sent); a stopped one ran none.
+fn outage<G>(
+    away: impl FnOnce(&super::PrivateServer) -> G,
+    back: impl FnOnce(&super::PrivateServer, G),
+    unsure: &[&str],
+) {
     let pg = private_server();
     let s = serve(&pg.fresh_database());
     let token = token(&s);
@@ -379,13 +388,12 @@ fn a_stopped_database_gives_each_fronts_503_and_serving_recovers_when_it_is_back
     console_log_in(&s, jar.path());
     assert_eq!(console_keypairs(&s, jar.path()).status, 200);
 
-    pg.stop();
+    let gone = away(&pg);
     assert_unavailable(&s, &token);
     assert_console_unavailable(&s, jar.path());
-    // And again: the first failures did not leave anything stuck.
     assert_unavailable(&s, &token);
+    back(&pg, gone);
 
-    pg.start();
     eventually("nova list", || nova_list(&s, &token).status == 200);
     let page = console_keypairs(&s, jar.path());
     assert_eq!(
@@ -394,16 +402,33 @@ fn a_stopped_database_gives_each_fronts_503_and_serving_recovers_when_it_is_back
         page.body
     );
     assert!(page.body.contains("before"), "{}", page.body);
-    assert_eq!(
-        names(&s, &token),
-        ["before"],
-        "acknowledged writes are kept"
+    let kept = names(&s, &token);
+    assert!(
+        kept.contains(&"before".to_string()),
+        "acknowledged writes are kept: {kept:?}"
+    );
+    assert!(
+        kept.iter()
+            .all(|n| n == "before" || unsure.contains(&n.as_str())),
+        "{kept:?}"
     );
     let created = nova_create(&s, &token, "after");
     assert_eq!(created.status, 200, "{}", created.body);
     assert_eq!(login(&s).status, 201);
     assert_eq!(twcc_list(&s).status, 200);
-    assert_eq!(names(&s, &token), ["after", "before"]);
+    assert!(names(&s, &token).contains(&"after".to_string()));
+}
+
+#[test]
+fn a_stopped_database_gives_each_fronts_503_and_serving_recovers_when_it_is_back() {
+    outage(|pg| pg.stop(), |pg, ()| pg.start(), &[]);
+}
+
+#[test]
+fn a_database_that_stops_answering_gives_503_within_the_bound_and_serving_recovers() {
+    // The pooled connections stay open and the kernel accepts new ones: only a deadline on
+    // the store's operations turns the silence into an answer.
+    outage(|pg| pg.freeze(), |_, frozen| drop(frozen), &["while-down"]);
 }
 
 #[test]
@@ -448,33 +473,4 @@ fn terminated_database_sessions_are_replaced_without_a_restart() {
     assert_eq!(names(&s, &token), ["k0", "k1", "k2", "k3"]);
     assert_eq!(login(&s).status, 201);
     assert_eq!(twcc_list(&s).status, 200);
-}
-
-#[test]
-fn a_database_that_stops_answering_gives_503_within_the_bound_and_serving_recovers() {
-    let pg = private_server();
-    let s = serve(&pg.fresh_database());
-    let token = token(&s);
-    assert_eq!(nova_create(&s, &token, "before").status, 200);
-    assert_eq!(twcc_list(&s).status, 200);
-
-    let jar = tempfile::NamedTempFile::new().unwrap();
-    console_log_in(&s, jar.path());
-
-    let frozen = pg.freeze();
-    // The pooled connections are open and the kernel accepts new ones: only a deadline on
-    // the store's operations turns the silence into an answer.
-    assert_unavailable(&s, &token);
-    assert_console_unavailable(&s, jar.path());
-    assert_unavailable(&s, &token);
-    drop(frozen);
-
-    eventually("nova list", || nova_list(&s, &token).status == 200);
-    let kept = names(&s, &token);
-    assert_eq!(kept[0], "before", "acknowledged writes are kept: {kept:?}");
-    let created = nova_create(&s, &token, "after");
-    assert_eq!(created.status, 200, "{}", created.body);
-    assert_eq!(login(&s).status, 201);
-    assert_eq!(twcc_list(&s).status, 200);
-    assert!(names(&s, &token).contains(&"after".to_string()));
 }
