@@ -13,6 +13,7 @@
 //! Torn down in `Drop`; a watchdog shell kills the processes when the test process ends
 //! without dropping (a panic across threads, a kill).
 
+mod browser;
 pub mod sign;
 mod tests;
 
@@ -27,6 +28,9 @@ use std::time::{Duration, Instant};
 pub const FRONTS: [&str; 6] = [
     "compute", "identity", "alibaba", "tencent", "twcc", "console",
 ];
+
+/// HAProxy's cookie that keeps a console browser on one process.
+pub const STICKY_COOKIE: &str = "NKSERVER";
 
 pub struct Proc {
     child: Child,
@@ -370,8 +374,21 @@ fn haproxy_config(ports: &[(String, u16)], procs: &[Proc], dir: &Path) -> String
             "frontend {front}\n\tbind 127.0.0.1:{port}\n\tdefault_backend {front}\n\
              backend {front}\n\tbalance roundrobin\n\toption httpchk GET /healthcheck\n"
         ));
+        // Console sessions live in the process that logged the user in: a browser sticks to
+        // it by HAProxy's cookie (as the README's snippet says).
+        let sticky = *front == "console";
+        if sticky {
+            c.push_str(&format!(
+                "\tcookie {STICKY_COOKIE} insert indirect nocache httponly\n"
+            ));
+        }
         for (i, p) in procs.iter().enumerate() {
-            c.push_str(&format!("\tserver p{i} {}\n", p.listener(front)));
+            let cookie = if sticky {
+                format!(" cookie p{i}")
+            } else {
+                String::new()
+            };
+            c.push_str(&format!("\tserver p{i} {}{cookie}\n", p.listener(front)));
         }
     }
     c

@@ -1,8 +1,9 @@
 //! Issue 23's multi-process must-show: three `novakeys serve` on one PostgreSQL behind
 //! HAProxy. Which process answered is read from the processes' request logs.
 
+use super::browser::Browser;
 use super::sign::{alibaba, tencent};
-use super::Cluster;
+use super::{Cluster, STICKY_COOKIE};
 use crate::common::{call, login, RawResponse};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -417,4 +418,35 @@ async fn a_token_revoked_through_one_process_is_refused_by_every_other() {
         .await;
         assert_eq!(r.status, 401, "process {i}: {}", r.text());
     }
+}
+
+/// A console session stays on the process that logged it in (HAProxy's sticky cookie: the
+/// session, and a generated private key waiting for its download, live in that process),
+/// while the API requests around it are balanced; its pages show at once what the other
+/// processes wrote.
+#[actix_web::test]
+async fn a_console_session_sticks_to_its_process_and_shows_what_the_others_write() {
+    let c = Cluster::start(3, &[]);
+    let token = login(c.front("identity"), "demo", "demo").await;
+    let mut browser = Browser::new(c.front("console"));
+    browser.log_in("demo").await;
+    assert!(browser.cookie(STICKY_COOKIE).is_some(), "HAProxy's cookie");
+    let (mut writers, mut pages) = (Vec::new(), Vec::new());
+    for i in 0..c.procs.len() {
+        let name = format!("through-nova-{i}");
+        let before = c.counts();
+        ok(&nova_import(c.front("compute"), &token, &name).await);
+        writers.push(c.served_by(&before, "POST", "/v2.1/os-keypairs"));
+        let before = c.counts();
+        let page = browser.get("/keypairs").await;
+        assert_eq!(page.status, 200, "still logged in: {}", page.text());
+        assert!(page.text().contains(&name), "{name} is listed");
+        pages.push(c.served_by(&before, "GET", "/keypairs"));
+    }
+    writers.sort();
+    assert_eq!(writers, [0, 1, 2], "the writes were balanced");
+    assert!(
+        pages.iter().all(|&p| p == pages[0]),
+        "one process: {pages:?}"
+    );
 }
