@@ -87,6 +87,11 @@ impl Browser {
         r
     }
 
+    /// A cookie the browser holds (the console's, or a load balancer's).
+    pub(crate) fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+
     pub(crate) async fn get(&mut self, path: &str) -> RawResponse {
         self.send("GET", path, None, b"").await
     }

@@ -216,42 +216,18 @@ fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
         .block_on(f)
 }
 
-/// A console session of the demo user: its cookie jar (curl's).
-fn console_log_in(s: &Served, jar: &std::path::Path) {
-    let jar = jar.to_str().unwrap();
-    let page = curl(
-        &format!("{}/login", s.url("console")),
-        &["-c", jar, "-b", jar],
-    );
-    // The log-in form's token (the language switch's is empty before a log-in).
-    let csrf = page
-        .body
-        .split("name=\"csrf_token\" value=\"")
-        .skip(1)
-        .filter_map(|r| r.split('"').next())
-        .find(|v| !v.is_empty())
-        .unwrap_or_else(|| panic!("a csrf field: {}", page.body))
-        .to_string();
-    let a = curl(
-        &format!("{}/login", s.url("console")),
-        &[
-            "-c",
-            jar,
-            "-b",
-            jar,
-            "-d",
-            &format!("csrf_token={csrf}&username=demo&password=demo&domain=Default"),
-        ],
-    );
-    assert_eq!(a.status, 303, "console log-in: {}", a.body);
+/// A console session of the demo user.
+fn console_log_in(s: &Served) -> crate::console::Browser {
+    let addr = s
+        .url("console")
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    block_on(crate::console::logged_in(addr, "demo"))
 }
 
-fn console_keypairs(s: &Served, jar: &std::path::Path) -> Answer {
-    let jar = jar.to_str().unwrap();
-    curl(
-        &format!("{}/keypairs", s.url("console")),
-        &["-c", jar, "-b", jar],
-    )
+fn console_keypairs(browser: &mut crate::console::Browser) -> crate::common::RawResponse {
+    block_on(browser.get("/keypairs"))
 }
 
 fn json(a: &Answer) -> serde_json::Value {
@@ -335,16 +311,17 @@ fn assert_unavailable(s: &Served, token: &str) {
 
 /// The console's page for a logged-in user while the store is away: 503 with `Retry-After`,
 /// and the session is kept for when it is back.
-fn assert_console_unavailable(s: &Served, jar: &std::path::Path) {
-    let a = console_keypairs(s, jar);
-    assert!(a.took < BOUND, "console took {:?}", a.took);
-    assert_eq!(a.status, 503, "console: {}", a.body);
-    assert!(a.body.contains("Service unavailable"), "{}", a.body);
+fn assert_console_unavailable(browser: &mut crate::console::Browser) {
+    let started = Instant::now();
+    let a = console_keypairs(browser);
     assert!(
-        a.head.to_ascii_lowercase().contains("retry-after:"),
-        "{}",
-        a.head
+        started.elapsed() < BOUND,
+        "console took {:?}",
+        started.elapsed()
     );
+    assert_eq!(a.status, 503, "console: {}", a.text());
+    assert!(a.text().contains("Service unavailable"), "{}", a.text());
+    assert!(a.header("retry-after").is_some(), "{:?}", a.headers);
 }
 
 fn names(s: &Served, token: &str) -> Vec<String> {
@@ -384,24 +361,24 @@ fn outage<G>(
     let token = token(&s);
     assert_eq!(nova_create(&s, &token, "before").status, 200);
     assert_eq!(twcc_list(&s).status, 200);
-    let jar = tempfile::NamedTempFile::new().unwrap();
-    console_log_in(&s, jar.path());
-    assert_eq!(console_keypairs(&s, jar.path()).status, 200);
+    let mut browser = console_log_in(&s);
+    assert_eq!(console_keypairs(&mut browser).status, 200);
 
     let gone = away(&pg);
     assert_unavailable(&s, &token);
-    assert_console_unavailable(&s, jar.path());
+    assert_console_unavailable(&mut browser);
     assert_unavailable(&s, &token);
     back(&pg, gone);
 
     eventually("nova list", || nova_list(&s, &token).status == 200);
-    let page = console_keypairs(&s, jar.path());
+    let page = console_keypairs(&mut browser);
     assert_eq!(
-        page.status, 200,
+        page.status,
+        200,
         "the console session outlived the outage: {}",
-        page.body
+        page.text()
     );
-    assert!(page.body.contains("before"), "{}", page.body);
+    assert!(page.text().contains("before"), "{}", page.text());
     let kept = names(&s, &token);
     assert!(
         kept.contains(&"before".to_string()),

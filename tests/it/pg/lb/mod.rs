@@ -13,7 +13,6 @@
 //! Torn down in `Drop`; a watchdog shell kills the processes when the test process ends
 //! without dropping (a panic across threads, a kill).
 
-mod browser;
 pub mod sign;
 mod tests;
 

@@ -1,7 +1,6 @@
 //! Issue 23's multi-process must-show: three `novakeys serve` on one PostgreSQL behind
 //! HAProxy. Which process answered is read from the processes' request logs.
 
-use super::browser::Browser;
 use super::sign::{alibaba, tencent};
 use super::{Cluster, STICKY_COOKIE};
 use crate::common::{call, login, RawResponse};
@@ -428,8 +427,7 @@ async fn a_token_revoked_through_one_process_is_refused_by_every_other() {
 async fn a_console_session_sticks_to_its_process_and_shows_what_the_others_write() {
     let c = Cluster::start(3, &[]);
     let token = login(c.front("identity"), "demo", "demo").await;
-    let mut browser = Browser::new(c.front("console"));
-    browser.log_in("demo").await;
+    let mut browser = crate::console::logged_in(c.front("console"), "demo").await;
     assert!(browser.cookie(STICKY_COOKIE).is_some(), "HAProxy's cookie");
     let (mut writers, mut pages) = (Vec::new(), Vec::new());
     for i in 0..c.procs.len() {
