@@ -113,8 +113,10 @@ class Balancer:
         self.ports = ports
         cfg = ["global", "  maxconn 4096", "defaults", "  mode http",
                "  timeout connect 5s", "  timeout client 60s", "  timeout server 60s",
-               # A new server connection per request, so round robin is per request.
-               "  option http-server-close", "  balance roundrobin"]
+               # HAProxy's default keep-alive: each request is balanced on its own and idle
+               # server connections are reused (`http-reuse safe`), so no request pays a new
+               # TCP connection to novakeys.
+               "  balance roundrobin"]
         for api in self.APIS:
             cfg += [f"frontend f_{api}", f"  bind 127.0.0.1:{self.ports[api]}",
                     f"  default_backend b_{api}", f"backend b_{api}"]
