@@ -53,6 +53,14 @@ fn find_haproxy() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The address named `front` in `list`; panics naming `what` is missing.
+fn address_of(list: &[(String, SocketAddr)], front: &str, what: &str) -> SocketAddr {
+    list.iter()
+        .find(|(n, _)| n == front)
+        .map(|(_, a)| *a)
+        .unwrap_or_else(|| panic!("no {front} {what}"))
+}
+
 fn log_reader(
     stream: impl Read + Send + 'static,
     requests: Arc<Mutex<Vec<serde_json::Value>>>,
@@ -136,11 +144,7 @@ impl Proc {
     }
 
     pub fn listener(&self, front: &str) -> SocketAddr {
-        self.listeners
-            .iter()
-            .find(|(n, _)| n == front)
-            .map(|(_, a)| *a)
-            .unwrap_or_else(|| panic!("no {front} listener"))
+        address_of(&self.listeners, front, "listener")
     }
 
     pub fn pid(&self) -> u32 {
@@ -215,11 +219,7 @@ impl Cluster {
 
     /// The load balancer's address for `front`.
     pub fn front(&self, front: &str) -> SocketAddr {
-        self.fronts
-            .iter()
-            .find(|(n, _)| n == front)
-            .map(|(_, a)| *a)
-            .unwrap_or_else(|| panic!("no {front} frontend"))
+        address_of(&self.fronts, front, "frontend")
     }
 
     /// What HAProxy has written so far.
@@ -335,15 +335,7 @@ impl Cluster {
             me = std::process::id(),
             pids = pids.join(" ")
         );
-        Command::new("setsid")
-            .args(["sh", "-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            // Detached (its own session): it outlives this process on purpose, never waited.
-            .map(|_| ())
-            .expect("watchdog starts");
+        super::spawn_detached(&script).expect("watchdog starts");
     }
 }
 

@@ -499,12 +499,17 @@ fn watchdog(bin: &Path, dir: &Path, data: &Path) -> Result<(), String> {
         dir.display(),
         pid = std::process::id()
     );
+    spawn_detached(&script).map_err(|e| format!("watchdog: {e}"))
+}
+
+/// Runs `sh -c script` in a session of its own, silent: it outlives this process on purpose
+/// and is never waited for.
+fn spawn_detached(script: &str) -> std::io::Result<()> {
     Command::new("setsid")
-        .args(["sh", "-c", &script])
+        .args(["sh", "-c", script])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .map(|_| ())
-        .map_err(|e| format!("watchdog: {e}"))
 }
