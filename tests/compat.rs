@@ -10,6 +10,9 @@
 //! fails and names what to install; nothing is skipped silently.
 //!
 //! With `--nocapture` the output of passing suites is shown as well.
+//!
+//! `osc` and `tempest` also run behind a load balancer, against several processes on one
+//! PostgreSQL database: [`load_balancer`].
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -19,6 +22,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+#[path = "compat/load_balancer.rs"]
+mod load_balancer;
+// The PostgreSQL tests in tests/it use the rest of the shared harness.
+#[allow(dead_code)]
+#[path = "support/pg/mod.rs"]
+mod pg;
 
 /// How long a server may take to print its two listening lines.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -192,17 +202,62 @@ fn kill_group(pid: u32, signal: &str) {
         .status();
 }
 
-/// Runs `bash compat/<suite>/run.sh` against a fresh server, with
+/// Where a suite's clients go, and what the servers said, for a failure's message.
+trait Target {
+    /// The URL (`http://ADDR:PORT`) of `listener` (one of [`LISTENERS`]).
+    fn url(&self, listener: &str) -> String;
+    /// The servers' own logs.
+    fn logs(&self) -> String;
+}
+
+impl Target for Server {
+    fn url(&self, listener: &str) -> String {
+        self.urls[listener].clone()
+    }
+
+    fn logs(&self) -> String {
+        format!("===== novakeys stderr =====\n{}", self.log())
+    }
+}
+
+/// Whether `COMPAT=0` asks to skip the suites (said on stdout when it does).
+fn skipped(suite: &str) -> bool {
+    let skip = std::env::var("COMPAT").as_deref() == Ok("0");
+    if skip {
+        println!("compat suite {suite}: skipped by request (COMPAT=0)");
+    }
+    skip
+}
+
+/// A fresh directory for one suite run (`work/` for the script, the output, and what the
+/// target keeps there); kept when the suite fails.
+fn suite_dir(suite: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("novakeys-compat-{suite}-"))
+        .tempdir()
+        .expect("temp dir")
+}
+
+/// Runs the suite against a fresh single server on SQLite.
+fn run_suite(suite: &str) {
+    if skipped(suite) {
+        return;
+    }
+    let tmp = suite_dir(suite);
+    let server_dir = tmp.path().join("server");
+    std::fs::create_dir_all(&server_dir).unwrap();
+    let server = start_server(&server_dir);
+    run_against(suite, &server, tmp);
+}
+
+/// Runs `bash compat/<suite>/run.sh` against `target`, with
 /// `NOVAKEYS_BIN`, `NOVAKEYS_IDENTITY_URL` (no `/v3`), `NOVAKEYS_COMPUTE_URL` (no `/v2.1`),
 /// `NOVAKEYS_ALIBABA_URL`, `NOVAKEYS_TENCENT_URL`, `NOVAKEYS_TWCC_URL`, `NOVAKEYS_CONSOLE_URL`
 /// (`http://ADDR:PORT`),
 /// `OS_AUTH_URL` (`…/v3`), `OS_REGION_NAME=RegionOne`, `NOVAKEYS_CACHE=<repo>/target/compat`
-/// and `NOVAKEYS_WORK` (a fresh directory of its own).
-fn run_suite(suite: &str) {
-    if std::env::var("COMPAT").as_deref() == Ok("0") {
-        println!("compat suite {suite}: skipped by request (COMPAT=0)");
-        return;
-    }
+/// and `NOVAKEYS_WORK` (`work/` in `tmp`). Panics with the suite's output and the target's
+/// logs, keeping `tmp`, when the script fails or outlives the timeout.
+fn run_against(suite: &str, target: &dyn Target, tmp: tempfile::TempDir) {
     let repo = repo();
     let script = repo.join("compat").join(suite).join("run.sh");
     assert!(
@@ -211,15 +266,8 @@ fn run_suite(suite: &str) {
          script must exist)",
         script.display()
     );
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!("novakeys-compat-{suite}-"))
-        .tempdir()
-        .expect("temp dir");
     let work = tmp.path().join("work");
-    let server_dir = tmp.path().join("server");
     std::fs::create_dir_all(&work).unwrap();
-    std::fs::create_dir_all(&server_dir).unwrap();
-    let server = start_server(&server_dir);
 
     let output_path = tmp.path().join("output.log");
     let output = File::create(&output_path).expect("output file");
@@ -232,13 +280,13 @@ fn run_suite(suite: &str) {
     cmd.arg(&script)
         .current_dir(&repo)
         .env("NOVAKEYS_BIN", env!("CARGO_BIN_EXE_novakeys"))
-        .env("NOVAKEYS_IDENTITY_URL", &server.urls["identity"])
-        .env("NOVAKEYS_COMPUTE_URL", &server.urls["compute"])
-        .env("NOVAKEYS_ALIBABA_URL", &server.urls["alibaba"])
-        .env("NOVAKEYS_TENCENT_URL", &server.urls["tencent"])
-        .env("NOVAKEYS_TWCC_URL", &server.urls["twcc"])
-        .env("NOVAKEYS_CONSOLE_URL", &server.urls["console"])
-        .env("OS_AUTH_URL", format!("{}/v3", server.urls["identity"]))
+        .env("NOVAKEYS_IDENTITY_URL", target.url("identity"))
+        .env("NOVAKEYS_COMPUTE_URL", target.url("compute"))
+        .env("NOVAKEYS_ALIBABA_URL", target.url("alibaba"))
+        .env("NOVAKEYS_TENCENT_URL", target.url("tencent"))
+        .env("NOVAKEYS_TWCC_URL", target.url("twcc"))
+        .env("NOVAKEYS_CONSOLE_URL", target.url("console"))
+        .env("OS_AUTH_URL", format!("{}/v3", target.url("identity")))
         .env("OS_REGION_NAME", "RegionOne")
         .env("NOVAKEYS_CACHE", repo.join("target").join("compat"))
         .env("NOVAKEYS_WORK", &work)
@@ -276,12 +324,11 @@ fn run_suite(suite: &str) {
             );
         }
         _ => {
-            let server_log = server.log();
-            drop(server);
+            let logs = target.logs();
             let kept = tmp.keep();
             panic!(
                 "compat suite {suite} failed ({}) after {:.1}s; work dir kept at {}\n\
-                 ===== suite output =====\n{text}\n===== novakeys stderr =====\n{server_log}",
+                 ===== suite output =====\n{text}\n{logs}",
                 match status {
                     Some(s) => s.to_string(),
                     None => format!("timed out after {}s", timeout.as_secs()),
