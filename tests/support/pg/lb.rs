@@ -1,8 +1,8 @@
 //! Several real `novakeys serve` processes on ONE fresh PostgreSQL database behind HAProxy
 //! (Debian's `haproxy`, installed by [`super::install_package`] when missing): one HAProxy
 //! frontend per listener (compute, identity, alibaba, tencent, twcc, console) on a free
-//! loopback port, round-robin per request over the processes (`option http-server-close`,
-//! `http-reuse never`: each request of a kept-alive client is balanced on its own), health
+//! loopback port, round-robin per request over the processes (HAProxy's default keep-alive
+//! balances each request of a kept-alive client on its own, over reused server connections), health
 //! checks on `/healthcheck` every 200 ms. Each process is started with
 //! `--public-identity-url` and `--public-compute-url` naming the load balancer, so the catalog
 //! sends clients through it.
@@ -362,9 +362,6 @@ fn haproxy_config(ports: &[(String, u16)], procs: &[Proc], dir: &Path) -> String
          \ttimeout client 30s\n\
          \ttimeout server 30s\n\
          \ttimeout http-keep-alive 10s\n\
-         \t# every request balanced on its own, even on a kept-alive client connection\n\
-         \toption http-server-close\n\
-         \thttp-reuse never\n\
          \t# a connection refused by a dead process is tried again on another\n\
          \tretries 2\n\
          \toption redispatch 1\n\
