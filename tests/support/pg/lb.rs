@@ -172,7 +172,7 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         let ports: Vec<(String, u16)> = FRONTS
             .iter()
-            .map(|f| (f.to_string(), super::free_port().unwrap()))
+            .map(|f| (f.to_string(), super::reserved_port().unwrap()))
             .collect();
         let port = |f: &str| ports.iter().find(|(n, _)| n == f).unwrap().1;
         let identity_url = format!("http://127.0.0.1:{}", port("identity"));

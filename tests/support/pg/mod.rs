@@ -272,6 +272,33 @@ fn clean_stale(bin: &Path) {
     }
 }
 
+/// A loopback port for a listener started later than the port is chosen (HAProxy's
+/// frontends, named to the processes behind them before HAProxy starts): below the kernel's
+/// ephemeral range, so no outgoing connection and no port-0 listener of a test running beside
+/// can take it meanwhile (a port from `free_port` was taken so in CI), and a new one per call
+/// in this process, from an offset of its own.
+pub fn reserved_port() -> Result<u16, String> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const FIRST: u32 = 10_000;
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    if ephemeral <= FIRST + 100 {
+        return free_port();
+    }
+    let span = ephemeral - FIRST;
+    let offset = std::process::id().wrapping_mul(7919) % span;
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (FIRST + (offset + n) % span) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(format!("no free port from {FIRST} to {ephemeral}"))
+}
+
 fn free_port() -> Result<u16, String> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(l.local_addr().map_err(|e| e.to_string())?.port())
