@@ -44,7 +44,7 @@ fn md5_of(public_key: &str) -> String {
 // ---- the test's own signer -----------------------------------------------------------------
 
 /// RFC 3986: only `A-Z a-z 0-9 - _ . ~` as they are.
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

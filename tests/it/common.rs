@@ -192,6 +192,27 @@ pub async fn call(
     raw_request(addr, method, path, &headers, body.as_bytes()).await
 }
 
+/// A JSON call made with `token` (`X-Auth-Token`), as the OpenStack APIs take them.
+pub async fn with_token(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> RawResponse {
+    call(
+        addr,
+        method,
+        path,
+        &[
+            ("X-Auth-Token", token),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    )
+    .await
+}
+
 /// A project-scoped token of a fixture user (password = user name) on `project`.
 #[allow(dead_code)]
 /// Imports a key pair through Nova as the holder of `token` (the cross-front tests' way in).

@@ -7,17 +7,7 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 
 async fn ks(addr: SocketAddr, method: &str, path: &str, token: &str, body: &str) -> RawResponse {
-    call(
-        addr,
-        method,
-        path,
-        &[
-            ("X-Auth-Token", token),
-            ("Content-Type", "application/json"),
-        ],
-        body,
-    )
-    .await
+    crate::common::with_token(addr, method, path, token, body).await
 }
 
 async fn id_of(addr: SocketAddr, admin: &str, what: &str, name: &str) -> String {

@@ -3,12 +3,12 @@
 //! check the signature rules; here only a valid request is needed. The `Host` signed is the
 //! load balancer's, which HAProxy passes on unchanged.
 
+use crate::alibaba::enc;
 use crate::common::{raw_request, RawResponse};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 pub const ALIBABA_DEMO: (&str, &str) =
@@ -17,19 +17,6 @@ pub const TENCENT_DEMO: (&str, &str) = (
     "AKIDNovakeysDemo00000000000000000001",
     "NovakeysDemoTencentSecretKey0001",
 );
-
-/// RFC 3986: only `A-Z a-z 0-9 - _ . ~` as they are.
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
 
 /// An Alibaba ECS RPC call (GET, signature v1) as the demo user; the answer.
 pub async fn alibaba(addr: SocketAddr, action: &str, params: &[(&str, &str)]) -> RawResponse {

@@ -18,17 +18,7 @@ fn twcc_path() -> String {
 }
 
 async fn nova(addr: SocketAddr, token: &str, method: &str, path: &str, body: &str) -> RawResponse {
-    call(
-        addr,
-        method,
-        path,
-        &[
-            ("X-Auth-Token", token),
-            ("Content-Type", "application/json"),
-        ],
-        body,
-    )
-    .await
+    crate::common::with_token(addr, method, path, token, body).await
 }
 
 async fn nova_import(addr: SocketAddr, token: &str, name: &str) -> RawResponse {
