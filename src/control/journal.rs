@@ -42,17 +42,34 @@ const NOT_SECRET: &[&str] = &["secretid", "nexttoken", "clienttoken"];
 
 /// Whether a member's, form field's or query parameter's value never reaches the journal.
 pub fn secret_name(name: &str) -> bool {
-    let n: String = name
-        .chars()
-        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    if NOT_SECRET.contains(&n.as_str()) || n.contains("expires") {
+    // Folded on the stack: this runs for every parameter of every journaled request.
+    let mut buf = [0u8; 64];
+    let folded: String;
+    let n: &str = if name.len() <= buf.len() {
+        let mut len = 0;
+        for b in name
+            .bytes()
+            .filter(|b| !matches!(b, b'_' | b'-' | b'.' | b' '))
+        {
+            buf[len] = b.to_ascii_lowercase();
+            len += 1;
+        }
+        // Only ASCII bytes were dropped or changed: still UTF-8.
+        std::str::from_utf8(&buf[..len]).unwrap_or_default()
+    } else {
+        folded = name
+            .chars()
+            .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        &folded
+    };
+    if NOT_SECRET.contains(&n) || n.contains("expires") {
         return false;
     }
     SECRET_PARTS.iter().any(|p| n.contains(p))
         || SECRET_ENDS.iter().any(|e| n.ends_with(e))
-        || SECRET_NAMES.contains(&n.as_str())
+        || SECRET_NAMES.contains(&n)
 }
 
 /// Where a secret may start in text that is not JSON (or is broken JSON): a name

@@ -44,13 +44,21 @@ fn decode_bytes(raw: &[u8]) -> Result<Vec<(String, String)>, AliError> {
 }
 
 /// `+` → space, then `%XX` → byte (a `%` not followed by two hex digits stays as it is, as
-/// Python's `unquote_plus` leaves it).
+/// Python's `unquote_plus` leaves it). Copies only what needs it: every parameter of every
+/// call goes through here.
 fn form_decode(s: &[u8]) -> Vec<u8> {
-    let plus: Vec<u8> = s
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
-    percent_decode(&plus).collect()
+    let spaced: std::borrow::Cow<'_, [u8]> = if s.contains(&b'+') {
+        s.iter()
+            .map(|b| if *b == b'+' { b' ' } else { *b })
+            .collect::<Vec<u8>>()
+            .into()
+    } else {
+        s.into()
+    };
+    if !spaced.contains(&b'%') {
+        return spaced.into_owned();
+    }
+    percent_decode(&spaced).collect()
 }
 
 /// One `Tag.N`: N, its `Key` and its `Value` as given.

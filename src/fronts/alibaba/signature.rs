@@ -32,7 +32,17 @@ pub const ACS3: &str = "ACS3-HMAC-SHA256";
 
 /// RFC 3986 percent-encoding of `s` (UTF-8).
 pub fn encode(s: &str) -> String {
-    utf8_percent_encode(s, RFC3986).to_string()
+    let mut out = String::with_capacity(s.len() + s.len() / 2);
+    encode_into(&mut out, s);
+    out
+}
+
+/// [`encode`] appended to `out` (by chunk, without the formatting machinery: the string to
+/// sign encodes every parameter twice).
+fn encode_into(out: &mut String, s: &str) {
+    for chunk in utf8_percent_encode(s, RFC3986) {
+        out.push_str(chunk);
+    }
 }
 
 /// Parameters encoded, sorted (by encoded name, then value) and joined as `k=v&k=v`.
@@ -57,7 +67,11 @@ pub fn rpc_string_to_sign<'a>(
     params: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> String {
     let query = canonical_query(params.filter(|(k, _)| *k != "Signature"));
-    format!("{method}&%2F&{}", encode(&query))
+    let mut out = String::with_capacity(method.len() + 5 + query.len() * 3 / 2);
+    out.push_str(method);
+    out.push_str("&%2F&");
+    encode_into(&mut out, &query);
+    out
 }
 
 /// Whether `given` (base64) is the RPC signature of `string_to_sign` under `secret`.
