@@ -518,7 +518,9 @@ impl KeypairStore for SqliteStore {
                 }
             }
             conn.pragma_update(None, "synchronous", "NORMAL")?;
-            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
+            conn.execute_batch("ANALYZE;")?;
+            super::engine::forget_value_samples(conn)?;
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
             Ok(())
         })?;
         Ok(done)
@@ -865,5 +867,62 @@ mod tests {
             .map(|k| k.name)
             .collect();
         assert_eq!(names, ["c", "b"]);
+    }
+
+    /// How often a lookup by owner and name was parsed again on a reader of `store`.
+    fn reprepares(store: &crate::store::sqlite::SqliteStore) -> i32 {
+        store
+            .engine
+            .read(|c| {
+                let mut stmt = c.prepare(&format!(
+                    "SELECT {COLUMNS} FROM key_pairs WHERE user_id = ?1 AND name = ?2"
+                ))?;
+                for (user, name) in [("u-1", "k-1"), ("u-2", "k-9"), ("u-1", "k-30")] {
+                    stmt.query_row([user, name], |_| Ok(())).optional()?;
+                }
+                Ok(stmt.get_status(rusqlite::StatementStatus::RePrepare))
+            })
+            .unwrap()
+    }
+
+    /// With `ANALYZE`'s per-value samples a statement is parsed again at every execution:
+    /// a seeded store (the seed runs ANALYZE) and one analyzed by an older binary are both
+    /// served without them.
+    #[test]
+    fn analyzed_stores_keep_their_statements_prepared() {
+        use crate::store::{sqlite::SqliteStore, Durability, KeypairStore};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nk.db");
+        let path = path.to_str().unwrap();
+        let rows = |n: usize| {
+            (0..n).map(|i| {
+                let mut kp = new(&format!("u-{}", i % 3), &format!("k-{i}"));
+                kp.fingerprint = format!("fp-{i}");
+                kp
+            })
+        };
+        {
+            let store = SqliteStore::open(path, Durability::Normal).unwrap();
+            assert_eq!(store.load_keypairs(&mut rows(3000), 500).unwrap(), 3000);
+        }
+        let store = SqliteStore::open(path, Durability::Normal).unwrap();
+        assert_eq!(reprepares(&store), 0);
+        // As an older binary left it: samples written by ANALYZE itself.
+        store
+            .engine
+            .write(|c| Ok(c.execute_batch("ANALYZE")?))
+            .unwrap();
+        let samples = |store: &SqliteStore| {
+            store.engine.read(|c| {
+                Ok(c.query_row("SELECT count(*) FROM sqlite_stat4", [], |r| {
+                    r.get::<_, i64>(0)
+                })?)
+            })
+        };
+        assert!(samples(&store).unwrap() > 0);
+        drop(store);
+        let store = SqliteStore::open(path, Durability::Normal).unwrap();
+        assert_eq!(samples(&store).unwrap(), 0);
+        assert_eq!(reprepares(&store), 0);
     }
 }
