@@ -62,28 +62,12 @@ pub fn secret_name(name: &str) -> bool {
 }
 
 fn secret_by_rules(name: &str) -> bool {
-    // Folded on the stack: this runs for every parameter of every journaled request.
-    let mut buf = [0u8; 64];
-    let folded: String;
-    let n: &str = if name.len() <= buf.len() {
-        let mut len = 0;
-        for b in name
-            .bytes()
-            .filter(|b| !matches!(b, b'_' | b'-' | b'.' | b' '))
-        {
-            buf[len] = b.to_ascii_lowercase();
-            len += 1;
-        }
-        // Only ASCII bytes were dropped or changed: still UTF-8.
-        std::str::from_utf8(&buf[..len]).unwrap_or_default()
-    } else {
-        folded = name
-            .chars()
-            .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-        &folded
-    };
+    let n: String = name
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let n = n.as_str();
     if NOT_SECRET.contains(&n) || n.contains("expires") {
         return false;
     }
