@@ -247,6 +247,8 @@ impl Journal {
 #[derive(Debug, Clone)]
 pub enum Body {
     Clean(actix_web::web::Bytes),
+    /// A body that holds no secret and went out in parts (shared, not copied), in order.
+    Parts(Vec<actix_web::web::Bytes>),
     /// The redacted document, and the size of the body it came from.
     Redacted(Value, usize),
 }
@@ -311,6 +313,7 @@ impl Body {
     fn len(&self) -> usize {
         match self {
             Body::Clean(bytes) => bytes.len(),
+            Body::Parts(parts) => parts.iter().map(|p| p.len()).sum(),
             Body::Redacted(_, n) => *n,
         }
     }
@@ -318,6 +321,7 @@ impl Body {
     pub fn to_value(&self) -> Value {
         match self {
             Body::Clean(bytes) => body_value(bytes),
+            Body::Parts(parts) => body_value(&parts.concat()),
             Body::Redacted(v, _) => v.clone(),
         }
     }
@@ -327,6 +331,7 @@ impl Serialize for Body {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Body::Clean(bytes) => body_value(bytes).serialize(s),
+            Body::Parts(parts) => body_value(&parts.concat()).serialize(s),
             Body::Redacted(v, _) => v.serialize(s),
         }
     }

@@ -13,7 +13,9 @@ pub mod front;
 pub mod observe;
 pub mod rendered;
 pub mod request_log;
+pub mod spliced;
 
 pub use activity::{ActivityFilter, ActivitySource};
 pub use base::Endpoint;
 pub use front::{Described, Front, Injected, Mounted, NoSecrets, RequestId};
+pub use spliced::Spliced;

@@ -9,12 +9,14 @@
 
 use super::front::{Injected, Mounted, NoSecrets};
 use super::request_log;
+use super::spliced::Spliced;
 use crate::control::{faults, is_control_path, journal, metrics, Control, FAULT_HEADER};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage};
+use actix_web::web::{self, Bytes};
+use actix_web::HttpMessage;
 use futures_util::StreamExt;
 use std::time::Instant;
 
@@ -136,17 +138,27 @@ pub async fn observe(
         }
     };
     let (http_req, http_res) = res.into_parts();
-    let (head, resp_body) = http_res.into_parts();
-    // A body that is already one buffer (most answers) is taken as it is: collecting it
-    // would copy it, and a list of key pairs is 50 KB.
-    let bytes = match resp_body.try_into_bytes() {
-        Ok(bytes) => bytes,
-        Err(body) => actix_web::body::to_bytes(body)
-            .await
-            .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?,
-    };
-    let status = head.status().as_u16();
+    let (mut head, resp_body) = http_res.into_parts();
     let public = head.extensions().contains::<NoSecrets>();
+    // An answer sent in parts (see `Spliced`) that holds no secret is journaled as its parts:
+    // nothing is collected or copied. Any other body is taken as one buffer; one that already
+    // is (most answers) is taken as it is: collecting it would copy it, and a list of key
+    // pairs is 50 KB.
+    let parts = head.extensions_mut().remove::<Spliced>().filter(|_| public);
+    let (bytes, resp_body) = match parts {
+        Some(_) => (Bytes::new(), resp_body),
+        None => {
+            let bytes = match resp_body.try_into_bytes() {
+                Ok(bytes) => bytes,
+                Err(body) => actix_web::body::to_bytes(body)
+                    .await
+                    .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?,
+            };
+            (bytes.clone(), BoxBody::new(bytes))
+        }
+    };
+    let sent_len = parts.as_ref().map_or(bytes.len(), Spliced::len);
+    let status = head.status().as_u16();
     let version = front.answered_version(&http_req, &path, head.headers());
     let seconds = started.elapsed().as_secs_f64();
     let fault_id = fired.map(|f| f.id);
@@ -178,7 +190,7 @@ pub async fn observe(
             query: &query,
             version: http_version(http_req.version()),
             status,
-            bytes: bytes.len(),
+            bytes: sent_len,
             seconds,
             request_id: request_log::request_id(extensions.get(), head.headers()),
             user_id: described.user_id.as_deref().unwrap_or("-"),
@@ -199,14 +211,14 @@ pub async fn observe(
         status,
         duration_ms: seconds * 1000.0,
         request_body,
-        response_body: if public {
-            journal::Body::as_sent(bytes.clone())
-        } else {
-            journal::Body::response(bytes.clone(), status, &secrets)
+        response_body: match parts {
+            Some(parts) => journal::Body::Parts(parts.into_parts()),
+            None if public => journal::Body::as_sent(bytes),
+            None => journal::Body::response(bytes, status, &secrets),
         },
         fault: fault_id,
     });
-    let http_res = head.set_body(bytes).map_into_boxed_body();
+    let http_res = head.set_body(resp_body);
     Ok(ServiceResponse::new(http_req, http_res))
 }
 

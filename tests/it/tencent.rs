@@ -1457,6 +1457,51 @@ async fn hostile_bodies_get_tencents_errors_and_store_nothing() {
 
 // ------------------------------------------------------------------ journal, faults, determinism
 
+/// A listing served again from the cache goes out as the cached listing plus its own envelope
+/// (`http::Spliced`): the same members, this request's id, a `Content-Length` that is the
+/// body's, and the journal keeps each answer as it was sent.
+#[actix_web::test]
+async fn a_cached_listing_answers_and_journals_with_its_own_request_id() {
+    let app = tencent_app().await;
+    let front = app.front("tencent");
+    import(&app, DEMO, "spliced", RSA1).await;
+    let first = tc(&app, DEMO, "DescribeKeyPairs", json!({})).await;
+    let again = tc(&app, DEMO, "DescribeKeyPairs", json!({})).await;
+    let mut ids = Vec::new();
+    for r in [&first, &again] {
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(
+            r.header("content-length"),
+            Some(r.body.len().to_string().as_str())
+        );
+        let v = r.json();
+        assert_eq!(v["Response"]["TotalCount"], 1, "{v}");
+        assert_eq!(v["Response"]["KeyPairSet"][0]["KeyName"], "spliced");
+        ids.push(v["Response"]["RequestId"].as_str().unwrap().to_string());
+    }
+    assert_ne!(ids[0], ids[1]);
+    let mut a = first.json();
+    let mut b = again.json();
+    a["Response"]["RequestId"] = Value::Null;
+    b["Response"]["RequestId"] = Value::Null;
+    assert_eq!(a, b, "the same listing both times");
+    let j = call(front, "GET", "/_novakeys/journal", &[], "")
+        .await
+        .json();
+    let kept: Vec<Value> = j["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["api"] == "tencent" && e["status"] == 200)
+        .map(|e| e["response_body"].clone())
+        .filter(|b| b["Response"]["KeyPairSet"].is_array())
+        .collect();
+    assert_eq!(kept.len(), 2, "{j}");
+    for sent in [&first, &again] {
+        assert!(kept.contains(&sent.json()), "{kept:?} vs {}", sent.text());
+    }
+}
+
 #[actix_web::test]
 async fn journal_metrics_and_faults_speak_tencent() {
     let app = tencent_app().await;
