@@ -171,7 +171,7 @@ pub async fn describe(
             "{group:?} {page_number} {page_size} {include_public_key} {tag_filter:?} {pattern:?} {fingerprint:?}"
         ));
     if let Some(members) = front.described.get(&key, token) {
-        return Ok(Answer::Text(views::with_request_id(request_id, &members)));
+        return Ok(Answer::Parts(views::with_request_id(request_id, &members)));
     }
     let keep = |kp: &crate::store::keypairs::Keypair, tags: &[crate::store::keypairs::Tag]| {
         pattern.is_none_or(|pat| rules::wildcard_match(pat, &kp.name))
@@ -196,7 +196,7 @@ pub async fn describe(
         .map(Bytes::from)
         .map_err(|_| AliError::internal())?;
     front.described.put(key, token, members.clone());
-    Ok(Answer::Text(views::with_request_id(request_id, &members)))
+    Ok(Answer::Parts(views::with_request_id(request_id, &members)))
 }
 
 pub async fn delete(

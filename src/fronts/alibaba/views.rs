@@ -6,8 +6,10 @@
 
 use super::ids;
 use crate::domain::Found;
+use crate::http::Spliced;
 use crate::keys::{self, Fingerprint, KeyKind};
 use crate::store::keypairs::Keypair;
+use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -18,7 +20,8 @@ pub const JSON: &str = "application/json;charset=utf-8";
 /// Describe page, rendered without building a tree first).
 pub enum Answer {
     Tree(Value),
-    Text(String),
+    /// Sent in parts: a cached Describe page behind its request id.
+    Parts(Spliced),
 }
 
 impl From<Value> for Answer {
@@ -28,11 +31,12 @@ impl From<Value> for Answer {
 }
 
 pub fn ok(body: Answer) -> HttpResponse {
-    let text = match body {
-        Answer::Tree(v) => v.to_string(),
-        Answer::Text(t) => t,
-    };
-    HttpResponse::Ok().content_type(JSON).body(text)
+    let mut ok = HttpResponse::Ok();
+    ok.content_type(JSON);
+    match body {
+        Answer::Tree(v) => ok.body(v.to_string()),
+        Answer::Parts(parts) => parts.respond(ok),
+    }
 }
 
 /// ECS's `CreationTime`: UTC to the minute, `2023-09-04T08:33Z`.
@@ -148,15 +152,14 @@ pub fn describe(
 }
 
 /// A rendered object (`{…}`, not empty) with `RequestId` as its first member, as ECS answers.
-pub fn with_request_id(request_id: &str, object: &[u8]) -> String {
-    let id = Value::String(request_id.into()).to_string();
-    let rest = String::from_utf8_lossy(object.strip_prefix(b"{").unwrap_or(object));
-    let mut text = String::with_capacity(rest.len() + id.len() + 16);
-    text.push_str(r#"{"RequestId":"#);
-    text.push_str(&id);
-    text.push(',');
-    text.push_str(&rest);
-    text
+/// The (cached) object's bytes are sent as they are, not copied (see `Spliced`).
+pub fn with_request_id(request_id: &str, object: &Bytes) -> Spliced {
+    let id = Value::String(request_id.into());
+    let rest = match object.strip_prefix(b"{") {
+        Some(_) => object.slice(1..),
+        None => object.clone(),
+    };
+    Spliced::new([Bytes::from(format!(r#"{{"RequestId":{id},"#)), rest])
 }
 
 /// One instance's outcome of an Attach/Detach.
@@ -243,13 +246,18 @@ mod tests {
             tags: vec![],
         };
         let members = describe(11, 2, 10, vec![KeyPairItem::new(&f, true)]).unwrap();
-        let text = with_request_id("req-1", &members);
+        let members = Bytes::from(members);
+        let text =
+            String::from_utf8(with_request_id("req-1", &members).into_parts().concat()).unwrap();
         let expected = format!(
             r#"{{"RequestId":"req-1","TotalCount":11,"PageNumber":2,"PageSize":10,"KeyPairs":{{"KeyPair":[{{"KeyPairName":"k1","KeyPairFingerPrint":"stored","CreationTime":"2024-01-02T03:04Z","ResourceGroupId":"{}","PublicKey":"{ED}","Tags":{{"Tag":[]}}}}]}}}}"#,
             ids::default_resource_group("p")
         );
         assert_eq!(text, expected);
-        let quoted = with_request_id("a\"b", &members);
+        let parts = with_request_id("req-1", &members).into_parts();
+        assert_eq!(parts[1].as_ptr(), members[1..].as_ptr(), "shared, not copied");
+        let quoted =
+            String::from_utf8(with_request_id("a\"b", &members).into_parts().concat()).unwrap();
         assert!(
             quoted.starts_with(r#"{"RequestId":"a\"b","TotalCount":11,"#),
             "{quoted}"
