@@ -255,7 +255,11 @@ mod tests {
         );
         assert_eq!(text, expected);
         let parts = with_request_id("req-1", &members).into_parts();
-        assert_eq!(parts[1].as_ptr(), members[1..].as_ptr(), "shared, not copied");
+        assert_eq!(
+            parts[1].as_ptr(),
+            members[1..].as_ptr(),
+            "shared, not copied"
+        );
         let quoted =
             String::from_utf8(with_request_id("a\"b", &members).into_parts().concat()).unwrap();
         assert!(
