@@ -192,22 +192,25 @@ pub fn success(fields: Fields, request_id: &str) -> HttpResponse {
             };
             let id = Value::String(request_id.into());
             let end = format!(r#"{comma}"RequestId":{id}}}}}"#);
-            let mut ok = HttpResponse::Ok();
-            ok.insert_header(("Content-Type", "application/json"));
             Spliced::new([
                 Bytes::from_static(br#"{"Response":"#),
                 members,
                 Bytes::from(end),
             ])
-            .respond(ok)
+            .respond(ok())
         }
     }
 }
 
 fn answer(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Content-Type", "application/json"))
-        .body(body)
+    ok().body(body)
+}
+
+/// HTTP 200 with Tencent's `Content-Type`, exactly.
+fn ok() -> actix_web::HttpResponseBuilder {
+    let mut ok = HttpResponse::Ok();
+    ok.insert_header(("Content-Type", "application/json"));
+    ok
 }
 
 /// An injected fault (`POST /_novakeys/faults`) as Tencent's own error, inside the HTTP 200
